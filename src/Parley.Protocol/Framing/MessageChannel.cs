@@ -1,0 +1,175 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Parley.Protocol.Messages;
+using Parley.Protocol.Security;
+
+namespace Parley.Protocol.Framing;
+
+/// <summary>
+/// Reads and writes <see cref="ParleyMessage"/>s over a duplex pipe: plain frames until <see cref="Protect"/> is
+/// called after CONNECT, sealed records from then on. Used by the server's connections and by the client.
+/// One task reads and one task writes; neither side is thread-safe on its own.
+/// </summary>
+public sealed class MessageChannel : IDisposable
+{
+    private readonly PipeReader _reader;
+    private readonly PipeWriter _writer;
+    private readonly int _maxBodyBytes;
+    private readonly ArrayBufferWriter<byte> _scratch = new(1024);
+    private RecordCipher? _sealer;
+    private RecordCipher? _opener;
+
+    public MessageChannel(IDuplexPipe transport, int maxBodyBytes = Frame.DefaultMaxBodyBytes)
+    {
+        _reader = transport.Input;
+        _writer = transport.Output;
+        _maxBodyBytes = maxBodyBytes;
+    }
+
+    public bool IsProtected => _sealer is not null;
+
+    /// <summary>From now on every frame in both directions is a sealed record under these keys.</summary>
+    public void Protect(DirectionKeys send, DirectionKeys receive)
+    {
+        _sealer = new RecordCipher(send);
+        _opener = new RecordCipher(receive);
+    }
+
+    /// <summary>
+    /// The next message, or null when the peer closed the connection cleanly between frames. Throws
+    /// <see cref="ProtocolException"/>: fatal ones mean the stream cannot be trusted or resynchronised.
+    /// </summary>
+    public async ValueTask<ParleyMessage?> ReadAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var consumed = buffer.Start;
+            try
+            {
+                if (Frame.TryRead(ref buffer, _maxBodyBytes, out var kind, out var header, out var body))
+                {
+                    consumed = buffer.Start;
+                    return Decode(kind, header, body);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    if (buffer.Length > 0)
+                    {
+                        throw new ProtocolException(ErrorCodes.BadMessage, "The connection closed inside a frame.", fatal: true);
+                    }
+
+                    return null;
+                }
+            }
+            finally
+            {
+                // Consumed up to the end of a whole frame (if any); examined everything so the next read waits for more.
+                _reader.AdvanceTo(consumed, buffer.End);
+            }
+        }
+    }
+
+    /// <summary>Frames <paramref name="message"/> into the pipe without flushing, so a sender can batch.</summary>
+    public void Write(ParleyMessage message)
+    {
+        _scratch.ResetWrittenCount();
+        MessageCodec.Write(_scratch, message);
+        var plain = _scratch.WrittenSpan;
+        var bodyLength = plain.Length + (_sealer is null ? 0 : RecordCipher.TagBytes);
+        if (bodyLength > _maxBodyBytes)
+        {
+            throw new ProtocolException(ErrorCodes.FrameTooLarge, "Outgoing message exceeds the frame limit.");
+        }
+
+        var span = _writer.GetSpan(Frame.HeaderBytes + bodyLength);
+        var header = span[..Frame.HeaderBytes];
+        Frame.WriteHeader(header, bodyLength, _sealer is null ? FrameKind.Plain : FrameKind.Sealed);
+        if (_sealer is null)
+        {
+            plain.CopyTo(span[Frame.HeaderBytes..]);
+        }
+        else
+        {
+            _sealer.Seal(header, plain, span.Slice(Frame.HeaderBytes, bodyLength));
+        }
+
+        _writer.Advance(Frame.HeaderBytes + bodyLength);
+    }
+
+    public async ValueTask FlushAsync(CancellationToken cancellationToken) =>
+        await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask SendAsync(ParleyMessage message, CancellationToken cancellationToken)
+    {
+        Write(message);
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _sealer?.Dispose();
+        _opener?.Dispose();
+    }
+
+    private ParleyMessage Decode(FrameKind kind, ReadOnlySequence<byte> header, ReadOnlySequence<byte> body)
+    {
+        if (_opener is null)
+        {
+            if (kind != FrameKind.Plain)
+            {
+                throw new ProtocolException(ErrorCodes.NotAllowed, "A sealed record arrived before CONNECT.", fatal: true);
+            }
+
+            return WithContiguous(body, static span => MessageCodec.Read(span));
+        }
+
+        if (kind != FrameKind.Sealed)
+        {
+            throw new ProtocolException(ErrorCodes.RecordInvalid, "A plaintext frame arrived on a protected connection.", fatal: true);
+        }
+
+        Span<byte> h = stackalloc byte[Frame.HeaderBytes];
+        header.CopyTo(h);
+        var sealedLength = (int)body.Length;
+        var rentedBody = ArrayPool<byte>.Shared.Rent(sealedLength);
+        var rentedPlain = ArrayPool<byte>.Shared.Rent(Math.Max(1, sealedLength));
+        try
+        {
+            body.CopyTo(rentedBody);
+            if (!_opener.TryOpen(h, rentedBody.AsSpan(0, sealedLength), rentedPlain))
+            {
+                throw new ProtocolException(ErrorCodes.RecordInvalid,
+                    "A record failed authentication (tampered, replayed, reordered or dropped).", fatal: true);
+            }
+
+            return MessageCodec.Read(rentedPlain.AsSpan(0, sealedLength - RecordCipher.TagBytes));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rentedBody);
+            ArrayPool<byte>.Shared.Return(rentedPlain, clearArray: true);
+        }
+    }
+
+    private static ParleyMessage WithContiguous(ReadOnlySequence<byte> body, Func<ReadOnlySpan<byte>, ParleyMessage> read)
+    {
+        if (body.IsSingleSegment)
+        {
+            return read(body.FirstSpan);
+        }
+
+        var rented = ArrayPool<byte>.Shared.Rent((int)body.Length);
+        try
+        {
+            body.CopyTo(rented);
+            return read(rented.AsSpan(0, (int)body.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+namespace Parley.Protocol.Messages;
+
+/// <summary>The stable <see cref="Error.Code"/> values; docs/PROTOCOL.md §6 says which close the connection.</summary>
+public static class ErrorCodes
+{
+    public const string BadMessage = "BAD_MESSAGE";
+    public const string UnknownMsgType = "UNKNOWN_MSGTYPE";
+    public const string FrameTooLarge = "FRAME_TOO_LARGE";
+    public const string MessageTooLarge = "MESSAGE_TOO_LARGE";
+    public const string NotAllowed = "NOT_ALLOWED";
+    public const string NotInSession = "NOT_IN_SESSION";
+    public const string AlreadyInSession = "ALREADY_IN_SESSION";
+    public const string InvalidClientId = "INVALID_CLIENT_ID";
+    public const string CookieInvalid = "COOKIE_INVALID";
+    public const string ChallengeInvalid = "CHALLENGE_INVALID";
+    public const string RecordInvalid = "RECORD_INVALID";
+    public const string RateLimited = "RATE_LIMITED";
+    public const string ServerBusy = "SERVER_BUSY";
+    public const string IdleTimeout = "IDLE_TIMEOUT";
+    public const string LoggedOnElsewhere = "LOGGED_ON_ELSEWHERE";
+    public const string ShuttingDown = "SHUTTING_DOWN";
+    public const string StorageFailed = "STORAGE_FAILED";
+}

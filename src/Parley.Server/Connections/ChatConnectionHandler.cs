@@ -1,0 +1,85 @@
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Parley.Protocol;
+using Parley.Protocol.Framing;
+using Parley.Protocol.Messages;
+using Parley.Server.Authentication;
+using Parley.Server.Routing;
+
+namespace Parley.Server.Connections;
+
+/// <summary>
+/// Kestrel hands every accepted TCP connection here (no thread per connection: this is an async method on the
+/// thread pool). Seed 001 steps 5–6: the first frame must be a plaintext CONNECT with a valid rand_cookie; the
+/// server then switches the link to sealed records and answers CONNECTED as the first of them.
+/// </summary>
+internal sealed class ChatConnectionHandler(
+    ParleyServerOptions options, CookieJar cookies, ChatRouter router, ILogger<ChatConnectionHandler> logger)
+    : ConnectionHandler
+{
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        using var channel = new MessageChannel(connection.Transport, options.MaxFrameBytes);
+        var keys = await AcceptConnectAsync(connection, channel).ConfigureAwait(false);
+        if (keys is null)
+        {
+            return;
+        }
+
+        channel.Protect(send: keys.ServerToClient, receive: keys.ClientToServer);
+        var client = new ClientConnection(keys.ClientId, connection, channel, router, options, logger);
+        client.TryEnqueue(new Connected(keys.ClientId, (int)options.ActivityTimeout.TotalSeconds,
+            (int)Math.Max(1, options.KeepAliveInterval.TotalSeconds), options.MaxMessageBytes));
+        router.Join(client);
+        await client.RunAsync().ConfigureAwait(false);
+    }
+
+    private async Task<SessionKeys?> AcceptConnectAsync(ConnectionContext connection, MessageChannel channel)
+    {
+        ParleyMessage? first;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        timeout.CancelAfter(options.ConnectTimeout);
+        try
+        {
+            first = await channel.ReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (ProtocolException e)
+        {
+            await RefuseAsync(channel, e.Code, e.Message, connection).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
+        {
+            logger.LogInformation("Connection {Id} closed before CONNECT", connection.ConnectionId);
+            return null;
+        }
+
+        if (first is not Connect connect)
+        {
+            await RefuseAsync(channel, ErrorCodes.NotAllowed, "The first message on a TCP connection must be CONNECT.", connection).ConfigureAwait(false);
+            return null;
+        }
+
+        var keys = cookies.TryRedeem(connect.ClientId, connect.RandCookie);
+        if (keys is null)
+        {
+            await RefuseAsync(channel, ErrorCodes.CookieInvalid,
+                "That cookie is unknown, already used, expired or not yours; log on again.", connection).ConfigureAwait(false);
+        }
+
+        return keys;
+    }
+
+    private async Task RefuseAsync(MessageChannel channel, string code, string text, ConnectionContext connection)
+    {
+        logger.LogInformation("Refused connection {Id}: {Code}", connection.ConnectionId, code);
+        try
+        {
+            await channel.SendAsync(new Error(code, text), connection.ConnectionClosed).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ConnectionResetException or InvalidOperationException)
+        {
+            // The peer is already gone; nothing more to tell it.
+        }
+    }
+}

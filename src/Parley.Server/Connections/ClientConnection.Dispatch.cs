@@ -1,0 +1,102 @@
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Parley.Protocol;
+using Parley.Protocol.Messages;
+
+namespace Parley.Server.Connections;
+
+/// <summary>The receive loop: one message at a time, in order, dispatched by msgtype.</summary>
+internal sealed partial class ClientConnection
+{
+    private async Task ReceiveLoopAsync()
+    {
+        var token = _closing.Token;
+        while (!token.IsCancellationRequested)
+        {
+            ParleyMessage? message;
+            try
+            {
+                message = await _channel.ReadAsync(token).ConfigureAwait(false);
+            }
+            catch (ProtocolException e)
+            {
+                _logger.LogInformation("{ClientId} sent a bad frame: {Code}", ClientId, e.Code);
+                if (e.Fatal)
+                {
+                    Close("protocol violation: " + e.Code, new Error(e.Code, e.Message));
+                    return;
+                }
+
+                TryEnqueue(new Error(e.Code, e.Message));
+                continue;
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
+            {
+                return;
+            }
+
+            if (message is null)
+            {
+                Close("peer closed the connection");
+                return;
+            }
+
+            var now = Environment.TickCount64;
+            Volatile.Write(ref _lastReceived, now);
+            if (message is not Ping)
+            {
+                Volatile.Write(ref _lastActivity, now);
+            }
+
+            if (!await DispatchAsync(message, token).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Handles one message; false ends the connection.</summary>
+    private async ValueTask<bool> DispatchAsync(ParleyMessage message, CancellationToken token)
+    {
+        switch (message)
+        {
+            case Ping:
+                TryEnqueue(new Pong());
+                return true;
+            case LogOff:
+                Close("logged off");
+                return false;
+            case ChatRequest request:
+                _router.RequestChat(this, request.ClientId);
+                return true;
+            case EndRequest end:
+                _router.EndChat(this, end.SessionId);
+                return true;
+            case Chat chat:
+                try
+                {
+                    await _router.RelayAsync(this, chat, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false;
+                }
+
+                return true;
+            case HistoryReq history:
+                try
+                {
+                    await _router.SendHistoryAsync(this, history.ClientId, token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+                {
+                    return false;
+                }
+
+                return true;
+            default:
+                TryEnqueue(new Error(ErrorCodes.NotAllowed, "That msgtype is not allowed from a connected client."));
+                return true;
+        }
+    }
+}

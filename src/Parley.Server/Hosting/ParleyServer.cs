@@ -1,0 +1,136 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Parley.Server.Authentication;
+using Parley.Server.Routing;
+using Parley.Server.Connections;
+using Parley.Storage;
+
+namespace Parley.Server.Hosting;
+
+/// <summary>
+/// Composes the server: the SQLite store and its history writer, the UDP handshake listener, Kestrel hosting
+/// <see cref="ChatConnectionHandler"/> on the TCP port, and a maintenance loop that expires challenges, cookies
+/// and idle clients. Used by <c>parley server</c> and, in-process, by the integration tests.
+/// </summary>
+public sealed class ParleyServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly UdpAuthListener _udp;
+    private readonly HistoryWriter _history;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _maintenance;
+    private readonly ILogger _logger;
+
+    private ParleyServer(WebApplication app, UdpAuthListener udp, HistoryWriter history, IPEndPoint tcp, ILogger logger)
+    {
+        _app = app;
+        _udp = udp;
+        _history = history;
+        _logger = logger;
+        TcpEndPoint = tcp;
+        _maintenance = MaintainAsync();
+    }
+
+    public IPEndPoint UdpEndPoint => _udp.LocalEndPoint;
+
+    public IPEndPoint TcpEndPoint { get; }
+
+    internal int OnlineCount => _app.Services.GetRequiredService<ChatRouter>().OnlineCount;
+
+    public static async Task<ParleyServer> StartAsync(ParleyServerOptions options, Action<ILoggingBuilder> configureLogging,
+        CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        var database = ParleyDatabase.Open(options.DataDirectory);
+        var history = new HistoryWriter(database, options.HistoryQueueCapacity, options.HistoryBatchSize);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        configureLogging(builder.Logging);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton(history);
+        builder.Services.AddSingleton(new UserStore(database));
+        builder.Services.AddSingleton(new MessageStore(database));
+        builder.Services.AddSingleton(sp => new CookieJar(sp.GetRequiredService<TimeProvider>(), options.CookieLifetime));
+        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<HandshakeService>(sp, database.GetOrCreateServerSecret()));
+        builder.Services.AddSingleton<ChatRouter>();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            kestrel.Listen(options.Address, options.TcpPort, listen => listen.UseConnectionHandler<ChatConnectionHandler>());
+        });
+        var app = builder.Build();
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var tcp = new IPEndPoint(options.Address, new Uri(address).Port);
+        var handshakes = app.Services.GetRequiredService<HandshakeService>();
+        handshakes.TcpPort = tcp.Port;
+        var udp = new UdpAuthListener(new IPEndPoint(options.Address, options.UdpPort), handshakes, options.MaxDatagramBytes,
+            app.Services.GetRequiredService<ILogger<UdpAuthListener>>());
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Server");
+        return new ParleyServer(app, udp, history, tcp, logger);
+    }
+
+    /// <summary>Stops listening, disconnects every client, commits queued history, then returns.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _maintenance.ConfigureAwait(false);
+        await _udp.DisposeAsync().ConfigureAwait(false);
+        foreach (var client in _app.Services.GetRequiredService<ChatRouter>().Snapshot())
+        {
+            client.Close("server shutting down", new Protocol.Messages.Error(Protocol.Messages.ErrorCodes.ShuttingDown, "The server is shutting down."));
+        }
+
+        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        await _history.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task MaintainAsync()
+    {
+        var options = _app.Services.GetRequiredService<ParleyServerOptions>();
+        var handshakes = _app.Services.GetRequiredService<HandshakeService>();
+        var cookies = _app.Services.GetRequiredService<CookieJar>();
+        var router = _app.Services.GetRequiredService<ChatRouter>();
+
+        // Tick at a quarter of the shortest timeout (at most once a second) so a bound is enforced within 25% of it.
+        var shortest = new[] { options.ActivityTimeout, options.KeepAliveInterval, options.CookieLifetime, options.ChallengeTimeout, TimeSpan.FromSeconds(4) }.Min();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(50, shortest.TotalMilliseconds / 4)));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    handshakes.RemoveExpired();
+                    cookies.RemoveExpired();
+                    var now = Environment.TickCount64;
+                    foreach (var client in router.Snapshot())
+                    {
+                        client.CheckIdle(now);
+                    }
+                }
+                catch (Exception e)
+                {
+                    _logger.LogError(e, "Maintenance pass failed");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+}

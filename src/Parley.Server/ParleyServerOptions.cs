@@ -1,0 +1,96 @@
+using System.Net;
+using Parley.Protocol.Framing;
+using Parley.Protocol.Security;
+
+namespace Parley.Server;
+
+/// <summary>
+/// Every limit the server enforces, each with its default (CONVENTIONS.md habit 5). The command line maps
+/// one flag to each; README.md lists them. Unbounded buffering "is a security risk given untrusted clients"
+/// (Kestrel), so nothing here is unlimited.
+/// </summary>
+public sealed record ParleyServerOptions
+{
+    /// <summary>Directory holding <c>parley.db</c>.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Address for both listeners. Loopback by default: exposing the server is a deliberate choice.</summary>
+    public IPAddress Address { get; init; } = IPAddress.Loopback;
+
+    /// <summary>UDP port for HELLO/CHALLENGE/RESPONSE (seed 001 steps 1–3). 0 picks a free port.</summary>
+    public int UdpPort { get; init; } = 5300;
+
+    /// <summary>TCP port announced in AUTH_SUCCESS as port_number. 0 picks a free port.</summary>
+    public int TcpPort { get; init; } = 5300;
+
+    /// <summary>PBKDF2 iterations for new verifiers and for the fake challenges of unknown IDs.</summary>
+    public int ScramIterations { get; init; } = Scram.DefaultIterations;
+
+    /// <summary>How long a CHALLENGE may go unanswered.</summary>
+    public TimeSpan ChallengeTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a rand_cookie stays redeemable after AUTH_SUCCESS.</summary>
+    public TimeSpan CookieLifetime { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Unanswered challenges held at once, server-wide; more HELLOs get SERVER_BUSY.</summary>
+    public int MaxPendingHandshakes { get; init; } = 4096;
+
+    /// <summary>Unanswered challenges held for one source address; more HELLOs get RATE_LIMITED.</summary>
+    public int MaxPendingHandshakesPerAddress { get; init; } = 16;
+
+    /// <summary>Largest UDP datagram accepted; larger ones are dropped unanswered.</summary>
+    public int MaxDatagramBytes { get; init; } = 1024;
+
+    /// <summary>Largest TCP frame body; a larger header closes the connection with FRAME_TOO_LARGE.</summary>
+    public int MaxFrameBytes { get; init; } = Frame.DefaultMaxBodyBytes;
+
+    /// <summary>Largest chat message (UTF-8 bytes of the <c>message</c> field); larger gets MESSAGE_TOO_LARGE.</summary>
+    public int MaxMessageBytes { get; init; } = 4096;
+
+    /// <summary>Open TCP connections at once.</summary>
+    public int MaxConnections { get; init; } = 10_000;
+
+    /// <summary>Messages queued for one client; a client that falls this far behind is disconnected.</summary>
+    public int OutboundQueueCapacity { get; init; } = 1024;
+
+    /// <summary>Time a new TCP connection has to send CONNECT.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Seed 001's activity timer: a client that sends nothing but keep-alives this long is logged off.</summary>
+    public TimeSpan ActivityTimeout { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Clients PING this often; silence for three intervals means the peer is gone.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Chat messages waiting to be committed to history; senders wait when it is full.</summary>
+    public int HistoryQueueCapacity { get; init; } = 4096;
+
+    /// <summary>Most messages committed in one transaction.</summary>
+    public int HistoryBatchSize { get; init; } = 256;
+
+    /// <summary>Messages read from the store per page when answering HISTORY_REQ.</summary>
+    public int HistoryPageSize { get; init; } = 256;
+
+    /// <summary>Throws with a sentence naming the first option out of range.</summary>
+    public void Validate()
+    {
+        static void Check(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new ArgumentException(message);
+            }
+        }
+
+        Check(UdpPort is >= 0 and <= 65535, "--port must be between 0 and 65535.");
+        Check(TcpPort is >= 0 and <= 65535, "--tcp-port must be between 0 and 65535.");
+        Check(ScramIterations >= Scram.MinimumIterations, $"--scram-iterations must be at least {Scram.MinimumIterations} (RFC 7677).");
+        Check(MaxMessageBytes > 0 && MaxMessageBytes <= MaxFrameBytes / 2, "--max-message-bytes must be positive and at most half of --max-frame-bytes.");
+        Check(MaxFrameBytes >= 1024, "--max-frame-bytes must be at least 1024.");
+        Check(MaxDatagramBytes >= 512, "--max-datagram-bytes must be at least 512.");
+        Check(OutboundQueueCapacity >= 16, "--outbound-queue must be at least 16.");
+        Check(MaxConnections >= 1 && MaxPendingHandshakes >= 1 && MaxPendingHandshakesPerAddress >= 1, "Connection and handshake limits must be at least 1.");
+        Check(ActivityTimeout > TimeSpan.Zero && KeepAliveInterval > TimeSpan.Zero, "Timeouts must be positive.");
+        Check(HistoryQueueCapacity >= 1 && HistoryBatchSize >= 1 && HistoryPageSize >= 1, "History limits must be at least 1.");
+    }
+}

@@ -1,0 +1,220 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Parley.Protocol;
+using Parley.Protocol.Messages;
+using Parley.Server.Connections;
+using Parley.Storage;
+
+namespace Parley.Server.Routing;
+
+/// <summary>
+/// Presence and chat sessions (seed 001 "Client A Initiates Chat Session to B"). One lock guards who is online and
+/// who is in which session; every operation under it is O(1) and never waits (enqueueing to a connection is
+/// non-blocking), so the lock is never held across I/O. Chat bodies are stored by <see cref="HistoryWriter"/> and
+/// relayed only after their commit; the router never reads a body.
+/// </summary>
+internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter history, MessageStore messages, TimeProvider time,
+    ILogger<ChatRouter> logger)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, ClientConnection> _online = new(ClientIds.Comparer);
+    private readonly Dictionary<string, ChatSession> _sessions = new(StringComparer.Ordinal);
+
+    public int OnlineCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _online.Count;
+            }
+        }
+    }
+
+    public ClientConnection[] Snapshot()
+    {
+        lock (_gate)
+        {
+            return [.. _online.Values];
+        }
+    }
+
+    /// <summary>Marks a client online. A second log-on of the same ID replaces the first, which is told why.</summary>
+    public void Join(ClientConnection connection)
+    {
+        ClientConnection? previous;
+        lock (_gate)
+        {
+            _online.TryGetValue(connection.ClientId, out previous);
+            _online[connection.ClientId] = connection;
+        }
+
+        previous?.Close("logged on elsewhere", new Error(ErrorCodes.LoggedOnElsewhere, "You logged on from another client; this one is disconnected."));
+        logger.LogInformation("{ClientId} connected", connection.ClientId);
+    }
+
+    /// <summary>Marks a client offline and ends its session; the peer gets END_NOTIF (seed 001, issue #2).</summary>
+    public void Leave(ClientConnection connection)
+    {
+        lock (_gate)
+        {
+            if (_online.TryGetValue(connection.ClientId, out var current) && ReferenceEquals(current, connection))
+            {
+                _online.Remove(connection.ClientId);
+            }
+
+            EndSessionLocked(connection, EndReasons.PeerLeft);
+        }
+    }
+
+    public void RequestChat(ClientConnection from, string peerId)
+    {
+        if (!ClientIds.IsValid(peerId))
+        {
+            from.TryEnqueue(new Error(ErrorCodes.InvalidClientId, ClientIds.Rule));
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (from.Session is not null)
+            {
+                from.TryEnqueue(new Error(ErrorCodes.AlreadyInSession, "You are already in a chat; end it first."));
+                return;
+            }
+
+            if (ClientIds.Comparer.Equals(peerId, from.ClientId))
+            {
+                from.TryEnqueue(new Error(ErrorCodes.NotAllowed, "You cannot chat with yourself."));
+                return;
+            }
+
+            // Seed 001: UNREACHABLE when B is not connected or "already engaged in another chat session".
+            if (!_online.TryGetValue(peerId, out var peer) || peer.Session is not null)
+            {
+                from.TryEnqueue(new Unreachable(peerId));
+                return;
+            }
+
+            var session = new ChatSession(NewSessionId(), from, peer);
+            _sessions.Add(session.Id, session);
+            from.Session = session;
+            peer.Session = session;
+            from.TryEnqueue(new ChatStarted(session.Id, peer.ClientId));
+            peer.TryEnqueue(new ChatStarted(session.Id, from.ClientId));
+        }
+
+        logger.LogInformation("Chat session started between {A} and {B}", from.ClientId, peerId);
+    }
+
+    public void EndChat(ClientConnection from, string sessionId)
+    {
+        lock (_gate)
+        {
+            if (from.Session?.Id == sessionId)
+            {
+                EndSessionLocked(from, EndReasons.Ended);
+            }
+            else if (from.LastEndedSessionId != sessionId)
+            {
+                // An END_REQUEST crossing the peer's END_NOTIF is not an error; any other unknown session is.
+                from.TryEnqueue(new Error(ErrorCodes.NotInSession, "You are not in that chat session."));
+            }
+        }
+    }
+
+    /// <summary>Stores a CHAT durably, then relays it to the other party only (seed 001 step 1, "Chat History").</summary>
+    public async ValueTask RelayAsync(ClientConnection from, Chat chat, CancellationToken cancellationToken)
+    {
+        ClientConnection peer;
+        lock (_gate)
+        {
+            if (from.Session is not { } session || session.Id != chat.SessionId)
+            {
+                from.TryEnqueue(new Error(ErrorCodes.NotInSession, "That chat has ended; your message was not delivered."));
+                return;
+            }
+
+            peer = session.PeerOf(from);
+        }
+
+        if (Encoding.UTF8.GetByteCount(chat.Message) > options.MaxMessageBytes)
+        {
+            from.TryEnqueue(new Error(ErrorCodes.MessageTooLarge,
+                $"Messages are limited to {options.MaxMessageBytes} bytes; yours was not sent."));
+            return;
+        }
+
+        var stored = new StoredMessage(chat.SessionId, from.ClientId, peer.ClientId, chat.Message, time.GetUtcNow().ToUnixTimeMilliseconds());
+        await history.AppendAsync(stored, new RelayOnCommit(from, peer), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Streams every stored message between the requester and <paramref name="peerId"/>, then HISTORY_END.</summary>
+    public async Task SendHistoryAsync(ClientConnection to, string peerId, CancellationToken cancellationToken)
+    {
+        if (!ClientIds.IsValid(peerId))
+        {
+            to.TryEnqueue(new Error(ErrorCodes.InvalidClientId, ClientIds.Rule));
+            return;
+        }
+
+        var count = 0;
+        long after = 0;
+        while (true)
+        {
+            var page = await messages.ReadConversationAsync(to.ClientId, peerId, after, options.HistoryPageSize, cancellationToken).ConfigureAwait(false);
+            foreach (var m in page)
+            {
+                await to.EnqueueAsync(new HistoryResp(m.Sender, m.Body, m.SessionId, m.SentAt), cancellationToken).ConfigureAwait(false);
+                after = m.Id;
+                count++;
+            }
+
+            if (page.Count < options.HistoryPageSize)
+            {
+                break;
+            }
+        }
+
+        await to.EnqueueAsync(new HistoryEnd(peerId, count), cancellationToken).ConfigureAwait(false);
+    }
+
+    private void EndSessionLocked(ClientConnection from, string reason)
+    {
+        if (from.Session is not { } session)
+        {
+            return;
+        }
+
+        var peer = session.PeerOf(from);
+        _sessions.Remove(session.Id);
+        from.Session = null;
+        peer.Session = null;
+        from.LastEndedSessionId = session.Id;
+        peer.LastEndedSessionId = session.Id;
+        peer.TryEnqueue(new EndNotif(session.Id, reason));
+    }
+
+    private string NewSessionId()
+    {
+        // Eight hex digits are short enough to read in history output; uniqueness among live sessions is checked.
+        string id;
+        do
+        {
+            id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        }
+        while (_sessions.ContainsKey(id));
+        return id;
+    }
+
+    /// <summary>Runs on the history writer's task right after the commit, in commit order, so relay order = send order.</summary>
+    private sealed class RelayOnCommit(ClientConnection from, ClientConnection peer) : ICommitObserver
+    {
+        public void OnCommitted(StoredMessage stored) =>
+            peer.TryEnqueue(new Chat(stored.SessionId, stored.Body, stored.Sender, stored.SentAt));
+
+        public void OnFailed(StoredMessage message, Exception error) =>
+            from.TryEnqueue(new Error(ErrorCodes.StorageFailed, "Your message could not be stored, so it was not delivered."));
+    }
+}

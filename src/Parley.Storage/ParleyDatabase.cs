@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+
+namespace Parley.Storage;
+
+/// <summary>
+/// The embedded SQLite database (one file, WAL mode) that the server and <c>parley user</c> share. WAL lets the
+/// admin command write users while the server runs; <c>synchronous=FULL</c> makes a commit survive power loss,
+/// which the message history's "stored before relayed" promise relies on.
+/// </summary>
+public sealed class ParleyDatabase
+{
+    public const string FileName = "parley.db";
+    private const int SchemaVersion = 1;
+
+    private ParleyDatabase(string path)
+    {
+        Path = path;
+        ConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    internal string ConnectionString { get; }
+
+    /// <summary>Opens (creating if needed) <c>parley.db</c> in <paramref name="dataDirectory"/> and applies the schema.</summary>
+    public static ParleyDatabase Open(string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var db = new ParleyDatabase(System.IO.Path.Combine(dataDirectory, FileName));
+        using var connection = db.OpenConnection();
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        using var tx = connection.BeginTransaction();
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = """
+            CREATE TABLE IF NOT EXISTS meta(
+                key TEXT NOT NULL PRIMARY KEY,
+                value BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS users(
+                client_id TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,
+                salt BLOB NOT NULL,
+                iterations INTEGER NOT NULL,
+                stored_key BLOB NOT NULL,
+                server_key BLOB NOT NULL,
+                created_at INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS messages(
+                id INTEGER PRIMARY KEY,
+                conversation TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                sender TEXT NOT NULL,
+                recipient TEXT NOT NULL,
+                body TEXT NOT NULL,
+                sent_at INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation, id);
+            """;
+        command.ExecuteNonQuery();
+        command.CommandText = "PRAGMA user_version;";
+        var version = Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > SchemaVersion)
+        {
+            throw new InvalidOperationException(
+                $"{db.Path} was written by a newer Parley (schema {version}); this one understands schema {SchemaVersion}.");
+        }
+
+        command.CommandText = $"PRAGMA user_version = {SchemaVersion};";
+        command.ExecuteNonQuery();
+        tx.Commit();
+        return db;
+    }
+
+    internal SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+        command.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>
+    /// A random secret created with the database and never sent anywhere; the server derives the fake salts it
+    /// answers unknown IDs with from it, so they are stable per ID but unpredictable.
+    /// </summary>
+    public byte[] GetOrCreateServerSecret()
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT OR IGNORE INTO meta(key, value) VALUES ('server_secret', $v); SELECT value FROM meta WHERE key = 'server_secret';";
+        command.Parameters.AddWithValue("$v", RandomNumberGenerator.GetBytes(32));
+        return (byte[])command.ExecuteScalar()!;
+    }
+}
