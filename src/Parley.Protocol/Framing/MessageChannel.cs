@@ -18,6 +18,7 @@ public sealed class MessageChannel : IDisposable
     private readonly ArrayBufferWriter<byte> _scratch = new(1024);
     private RecordCipher? _sealer;
     private RecordCipher? _opener;
+    private bool _acceptPlainRefusal;
 
     public MessageChannel(IDuplexPipe transport, int maxBodyBytes = Frame.DefaultMaxBodyBytes)
     {
@@ -28,11 +29,16 @@ public sealed class MessageChannel : IDisposable
 
     public bool IsProtected => _sealer is not null;
 
-    /// <summary>From now on every frame in both directions is a sealed record under these keys.</summary>
-    public void Protect(DirectionKeys send, DirectionKeys receive)
+    /// <summary>
+    /// From now on every frame in both directions is a sealed record under these keys. A client that has just sent
+    /// CONNECT passes <paramref name="acceptPlainRefusal"/>: until the first sealed record arrives, a plaintext ERROR
+    /// (the server refusing the cookie, when it has no keys to seal with) is accepted too.
+    /// </summary>
+    public void Protect(DirectionKeys send, DirectionKeys receive, bool acceptPlainRefusal = false)
     {
         _sealer = new RecordCipher(send);
         _opener = new RecordCipher(receive);
+        _acceptPlainRefusal = acceptPlainRefusal;
     }
 
     /// <summary>
@@ -46,11 +52,13 @@ public sealed class MessageChannel : IDisposable
             var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
             var consumed = buffer.Start;
+            var examined = buffer.End;
             try
             {
                 if (Frame.TryRead(ref buffer, _maxBodyBytes, out var kind, out var header, out var body))
                 {
-                    consumed = buffer.Start;
+                    // More frames may already be buffered behind this one: examined only up to here.
+                    consumed = examined = buffer.Start;
                     return Decode(kind, header, body);
                 }
 
@@ -66,8 +74,8 @@ public sealed class MessageChannel : IDisposable
             }
             finally
             {
-                // Consumed up to the end of a whole frame (if any); examined everything so the next read waits for more.
-                _reader.AdvanceTo(consumed, buffer.End);
+                // Without a whole frame, everything was examined and the next read waits for more bytes.
+                _reader.AdvanceTo(consumed, examined);
             }
         }
     }
@@ -126,6 +134,14 @@ public sealed class MessageChannel : IDisposable
             return WithContiguous(body, static span => MessageCodec.Read(span));
         }
 
+        if (kind == FrameKind.Plain && _acceptPlainRefusal)
+        {
+            _acceptPlainRefusal = false;
+            return WithContiguous(body, static span => MessageCodec.Read(span)) as Error
+                ?? throw new ProtocolException(ErrorCodes.RecordInvalid, "Only an ERROR may answer CONNECT in plaintext.", fatal: true);
+        }
+
+        _acceptPlainRefusal = false;
         if (kind != FrameKind.Sealed)
         {
             throw new ProtocolException(ErrorCodes.RecordInvalid, "A plaintext frame arrived on a protected connection.", fatal: true);

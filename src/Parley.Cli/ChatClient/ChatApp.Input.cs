@@ -1,0 +1,122 @@
+using System.Text;
+using Parley.Client;
+using Parley.Protocol.Messages;
+
+namespace Parley.Cli.ChatClient;
+
+/// <summary>What each typed command does.</summary>
+internal sealed partial class ChatApp
+{
+    private async Task OnInputAsync(UserInput input, CancellationToken cancellationToken)
+    {
+        switch (input)
+        {
+            case UserInput.Empty:
+                return;
+            case UserInput.Help:
+                console.WriteLine(UserInput.HelpText);
+                return;
+            case UserInput.Quit:
+                _quit = true;
+                return;
+            case UserInput.LogOn logOn:
+                await LogOnAsync(logOn.ClientId, cancellationToken).ConfigureAwait(false);
+                return;
+        }
+
+        if (_connection is not { } connection)
+        {
+            console.WriteLine(input is UserInput.Unknown u ? Unknown(u.Text) : "You are not logged on. Type \"Log on\" first.");
+            return;
+        }
+
+        switch (input)
+        {
+            case UserInput.LogOff:
+                EndChatLocally();
+                await LogOffAsync().ConfigureAwait(false);
+                console.WriteLine("Logged off");
+                break;
+            case UserInput.StartChat start when InChat:
+                console.WriteLine($"You are already chatting with {_peer}; type \"End chat\" first.");
+                break;
+            case UserInput.StartChat start:
+                await SendAsync(connection, new ChatRequest(start.ClientId)).ConfigureAwait(false);
+                break;
+            case UserInput.EndChat when !InChat:
+                console.WriteLine("You are not in a chat.");
+                break;
+            case UserInput.EndChat:
+                await SendAsync(connection, new EndRequest(_sessionId!)).ConfigureAwait(false);
+                EndChatLocally();
+                UpdatePrompt();
+                break;
+            case UserInput.History history:
+                await SendAsync(connection, new HistoryReq(history.ClientId)).ConfigureAwait(false);
+                break;
+            case UserInput.Say when !InChat:
+                console.WriteLine("You are not in a chat; start one with \"Chat <client-id>\".");
+                break;
+            case UserInput.Say say when Encoding.UTF8.GetByteCount(say.Text) > connection.MaxMessageBytes:
+                console.WriteLine($"That message is longer than the server's limit of {connection.MaxMessageBytes} bytes; it was not sent.");
+                break;
+            case UserInput.Say say:
+                await SendAsync(connection, new Chat(_sessionId!, say.Text)).ConfigureAwait(false);
+                break;
+            case UserInput.Unknown unknown:
+                console.WriteLine(Unknown(unknown.Text));
+                break;
+        }
+    }
+
+    private async Task LogOnAsync(string? requestedId, CancellationToken cancellationToken)
+    {
+        if (_connection is not null)
+        {
+            console.WriteLine($"You are already logged on as {_connection.ClientId}.");
+            return;
+        }
+
+        var clientId = requestedId ?? defaultUser;
+        if (clientId is null)
+        {
+            console.WriteLine("Which client ID? Type \"Log on <client-id>\" or start with --user.");
+            return;
+        }
+
+        var password = await passwordFor(clientId).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(password))
+        {
+            console.WriteLine("No password given: type it at the prompt, or use --password-stdin or PARLEY_PASSWORD.");
+            return;
+        }
+
+        try
+        {
+            var connection = await ParleyConnection.LogOnAsync(options, clientId, password, cancellationToken).ConfigureAwait(false);
+            _connection = connection;
+            _lastInput = Environment.TickCount64;
+            _ = PumpEventsAsync(connection);
+            console.WriteLine("Connected");
+            UpdatePrompt();
+        }
+        catch (ParleyClientException e)
+        {
+            console.WriteLine(e.Message);
+        }
+    }
+
+    private async Task SendAsync(ParleyConnection connection, ParleyMessage message)
+    {
+        try
+        {
+            await connection.SendAsync(message).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            console.WriteLine("Could not send: the connection to the server is lost.");
+        }
+    }
+
+    private static string Unknown(string text) => $"Unknown command: {Display.Clean(text)}. Type /help for the list.";
+}

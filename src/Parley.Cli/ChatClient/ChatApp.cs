@@ -1,0 +1,213 @@
+using System.Threading.Channels;
+using Parley.Client;
+using Parley.Cli.Terminal;
+using Parley.Protocol.Messages;
+
+namespace Parley.Cli.ChatClient;
+
+/// <summary>
+/// The terminal client's state machine (seed 001 "Client Side State Diagram"; docs/PROTOCOL.md §7). Everything that
+/// changes state — a typed line, a message from the server, a lost connection, a clock tick — arrives on one queue
+/// and is handled on one task, so state needs no locks and events are printed in the order they happened.
+/// The exact texts "Connected", "Chat started", "Chat ended" and "Correspondent unreachable" are the seed's.
+/// </summary>
+internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions options, string? defaultUser, Func<string, Task<string?>> passwordFor)
+{
+    private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private ParleyConnection? _connection;
+    private string? _sessionId;
+    private string? _peer;
+    private long _lastInput = Environment.TickCount64;
+    private bool _quit;
+
+    private bool InChat => _sessionId is not null;
+
+    /// <summary>Queues a line as if the user had typed it first (<c>--logon</c>).</summary>
+    public void QueueLine(string line) => _inbox.Writer.TryWrite(new InputLine(line));
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        UpdatePrompt();
+        if (console.IsInteractive)
+        {
+            console.WriteLine("Parley chat. Type \"Log on\" to connect, /help for commands.");
+        }
+
+        var reading = PumpInputAsync(cancellationToken);
+        var ticking = TickAsync(cancellationToken);
+        try
+        {
+            await foreach (var item in _inbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await HandleAsync(item, cancellationToken).ConfigureAwait(false);
+                if (_quit)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C: fall through to log off.
+        }
+
+        if (_connection is not null)
+        {
+            await LogOffAsync().ConfigureAwait(false);
+        }
+
+        _inbox.Writer.TryComplete();
+        await Task.WhenAll(reading, ticking).ConfigureAwait(false);
+        return 0;
+    }
+
+    private async Task HandleAsync(object item, CancellationToken cancellationToken)
+    {
+        switch (item)
+        {
+            case InputLine line:
+                _lastInput = Environment.TickCount64;
+                await OnInputAsync(UserInput.Parse(line.Text, InChat), cancellationToken).ConfigureAwait(false);
+                break;
+            case EndOfInput:
+                _quit = true;
+                break;
+            case ServerEvent e when ReferenceEquals(e.From, _connection):
+                OnServerMessage(e.Message);
+                break;
+            case LinkClosed closed when ReferenceEquals(closed.From, _connection):
+                await OnLinkClosedAsync(closed.From).ConfigureAwait(false);
+                break;
+            case Tick when _connection is { } c && Environment.TickCount64 - _lastInput > (long)c.ActivityTimeout.TotalMilliseconds:
+                // Seed 001 step 7: the client tears down the TCP connection when the activity timer expires.
+                EndChatLocally();
+                await LogOffAsync().ConfigureAwait(false);
+                console.WriteLine($"Logged off after {(int)c.ActivityTimeout.TotalSeconds} seconds without activity.");
+                break;
+        }
+    }
+
+    private void OnServerMessage(ParleyMessage message)
+    {
+        switch (message)
+        {
+            case ChatStarted started:
+                _sessionId = started.SessionId;
+                _peer = started.ClientId;
+                console.WriteLine("Chat started");
+                if (console.IsInteractive)
+                {
+                    console.WriteLine($"You are chatting with {started.ClientId}. Type \"End chat\" to finish.");
+                }
+
+                UpdatePrompt();
+                break;
+            case Unreachable:
+                console.WriteLine("Correspondent unreachable");
+                break;
+            case Chat chat when chat.SessionId == _sessionId:
+                console.WriteLine($"{chat.From}: {Display.Clean(chat.Message)}");
+                break;
+            case EndNotif end when end.SessionId == _sessionId:
+                _sessionId = null;
+                _peer = null;
+                console.WriteLine("Chat ended");
+                UpdatePrompt();
+                break;
+            case HistoryResp h:
+                // Seed 001 "Chat History": <session_id> <from: sending client> <chat message>
+                console.WriteLine($"{h.SessionId} from: {h.ClientId} {Display.Clean(h.Message)}");
+                break;
+            case HistoryEnd end:
+                console.WriteLine(end.Count == 0 ? $"No history with {end.ClientId}" : $"End of history with {end.ClientId} ({end.Count} messages)");
+                break;
+            case Error error:
+                console.WriteLine($"Error: {Display.Clean(error.Text)}");
+                break;
+        }
+    }
+
+    private async Task OnLinkClosedAsync(ParleyConnection connection)
+    {
+        var reason = connection.CloseReason;
+        EndChatLocally();
+        _connection = null;
+        await connection.DisposeAsync().ConfigureAwait(false);
+        console.WriteLine($"Disconnected from the server ({reason}).");
+        UpdatePrompt();
+    }
+
+    private void EndChatLocally()
+    {
+        if (InChat)
+        {
+            _sessionId = null;
+            _peer = null;
+            console.WriteLine("Chat ended");
+        }
+    }
+
+    private async Task LogOffAsync()
+    {
+        if (_connection is not { } connection)
+        {
+            return;
+        }
+
+        _connection = null;
+        await connection.LogOffAsync().ConfigureAwait(false);
+        UpdatePrompt();
+    }
+
+    private void UpdatePrompt() => console.SetPrompt(_connection is null ? "> " : InChat ? $"{_connection.ClientId} to {_peer}> " : $"{_connection.ClientId}> ");
+
+    private async Task PumpInputAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var line in console.ReadLinesAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await _inbox.Writer.WriteAsync(new InputLine(line), cancellationToken).ConfigureAwait(false);
+            }
+
+            _inbox.Writer.TryWrite(new EndOfInput());
+        }
+        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+        {
+        }
+    }
+
+    private async Task PumpEventsAsync(ParleyConnection connection)
+    {
+        await foreach (var message in connection.Events.ReadAllAsync().ConfigureAwait(false))
+        {
+            _inbox.Writer.TryWrite(new ServerEvent(connection, message));
+        }
+
+        _inbox.Writer.TryWrite(new LinkClosed(connection));
+    }
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false) && _inbox.Writer.TryWrite(new Tick()))
+            {
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private sealed record InputLine(string Text);
+
+    private sealed record EndOfInput;
+
+    private sealed record ServerEvent(ParleyConnection From, ParleyMessage Message);
+
+    private sealed record LinkClosed(ParleyConnection From);
+
+    private sealed record Tick;
+}

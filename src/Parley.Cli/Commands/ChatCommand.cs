@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Parley.Cli.ChatClient;
+using Parley.Cli.Terminal;
+using Parley.Client;
+
+namespace Parley.Cli.Commands;
+
+/// <summary>
+/// <c>parley chat</c>: the terminal client. On a terminal it has a line editor and asks for the password without
+/// echo; with stdin redirected it reads one command per line and prints one event per line, and the password comes
+/// from <c>--password-stdin</c> (the first input line) or PARLEY_PASSWORD.
+/// </summary>
+internal static class ChatCommand
+{
+    public static Command Create()
+    {
+        var defaults = new ParleyClientOptions();
+        var user = new Option<string?>("--user", "-u") { Description = "Client ID to log on as [env PARLEY_USER]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PARLEY_USER") };
+        var host = new Option<string>("--host") { Description = "Server name or address", DefaultValueFactory = _ => defaults.Host };
+        var port = new Option<int>("--port") { Description = "Server UDP port", DefaultValueFactory = _ => defaults.Port };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds to keep retrying UDP before giving up", DefaultValueFactory = _ => defaults.UdpTimeout.TotalSeconds };
+        var stdin = CommonOptions.PasswordStdin();
+        var logOn = new Option<bool>("--logon") { Description = "Log on at start instead of waiting for \"Log on\"" };
+        var command = new Command("chat", "The terminal chat client") { user, host, port, timeout, stdin, logOn };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var options = defaults with
+            {
+                Host = result.GetValue(host)!,
+                Port = result.GetValue(port),
+                UdpTimeout = TimeSpan.FromSeconds(result.GetValue(timeout)),
+            };
+
+            // Read the stdin password before anything else reads stdin; it is then kept only for log-ons.
+            var scriptPassword = result.GetValue(stdin) ? PasswordReader.FromStdin() : Environment.GetEnvironmentVariable("PARLEY_PASSWORD");
+            await using IChatConsole console = Console.IsInputRedirected
+                ? new ScriptConsole(Console.In, Console.Out)
+                : new InteractiveConsole();
+            Func<string, Task<string?>> passwordFor = console.IsInteractive && scriptPassword is null
+                ? id => console.ReadSecretAsync($"Password for {id}: ", cancellationToken)
+                : _ => Task.FromResult(scriptPassword);
+
+            using var quit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var app = new ChatApp(console, options, result.GetValue(user), passwordFor);
+            if (result.GetValue(logOn))
+            {
+                app.QueueLine("Log on");
+            }
+
+            return await app.RunAsync(quit.Token).ConfigureAwait(false);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Net;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Parley.Server;
+using Parley.Server.Hosting;
+
+namespace Parley.Cli.Commands;
+
+/// <summary><c>parley server</c>: runs until Ctrl+C or SIGTERM. Logs go to stderr and never contain message text.</summary>
+internal static class ServerCommand
+{
+    public static Command Create()
+    {
+        var defaults = new ParleyServerOptions { DataDirectory = "" };
+        var dataDir = CommonOptions.DataDir();
+        var iterations = CommonOptions.ScramIterations();
+        var address = new Option<string>("--address") { Description = "Address to bind UDP and TCP (loopback by default)", DefaultValueFactory = _ => defaults.Address.ToString() };
+        var port = new Option<int>("--port") { Description = "UDP port for log-on (0 = any free port)", DefaultValueFactory = _ => defaults.UdpPort };
+        var tcpPort = new Option<int?>("--tcp-port") { Description = "TCP port for the chat link [default: same number as --port; any free port if --port is 0]" };
+        var activity = new Option<double>("--activity-timeout") { Description = "Seconds without activity before a client is logged off", DefaultValueFactory = _ => defaults.ActivityTimeout.TotalSeconds };
+        var keepAlive = new Option<double>("--keepalive") { Description = "Seconds between client PINGs; 3 missed intervals close the link", DefaultValueFactory = _ => defaults.KeepAliveInterval.TotalSeconds };
+        var cookie = new Option<double>("--cookie-lifetime") { Description = "Seconds a rand_cookie stays valid", DefaultValueFactory = _ => defaults.CookieLifetime.TotalSeconds };
+        var challenge = new Option<double>("--challenge-timeout") { Description = "Seconds a CHALLENGE may go unanswered", DefaultValueFactory = _ => defaults.ChallengeTimeout.TotalSeconds };
+        var maxMessage = new Option<int>("--max-message-bytes") { Description = "Largest chat message in UTF-8 bytes", DefaultValueFactory = _ => defaults.MaxMessageBytes };
+        var maxFrame = new Option<int>("--max-frame-bytes") { Description = "Largest TCP frame body", DefaultValueFactory = _ => defaults.MaxFrameBytes };
+        var maxConnections = new Option<int>("--max-connections") { Description = "Open TCP connections at once", DefaultValueFactory = _ => defaults.MaxConnections };
+        var outbound = new Option<int>("--outbound-queue") { Description = "Messages queued per client before a slow client is disconnected", DefaultValueFactory = _ => defaults.OutboundQueueCapacity };
+        var handshakes = new Option<int>("--max-pending-handshakes") { Description = "Unanswered challenges held server-wide", DefaultValueFactory = _ => defaults.MaxPendingHandshakes };
+        var perAddress = new Option<int>("--max-handshakes-per-address") { Description = "Unanswered challenges held per source address", DefaultValueFactory = _ => defaults.MaxPendingHandshakesPerAddress };
+
+        var command = new Command("server", "Run the Parley server (UDP log-on, TCP chat relay, SQLite history)")
+        {
+            dataDir, address, port, tcpPort, iterations, activity, keepAlive, cookie, challenge, maxMessage, maxFrame,
+            maxConnections, outbound, handshakes, perAddress,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            if (!IPAddress.TryParse(result.GetValue(address), out var ip))
+            {
+                await Console.Error.WriteLineAsync($"--address: '{result.GetValue(address)}' is not an IP address.").ConfigureAwait(false);
+                return 2;
+            }
+
+            var udp = result.GetValue(port);
+            var options = new ParleyServerOptions
+            {
+                DataDirectory = result.GetValue(dataDir)!,
+                Address = ip,
+                UdpPort = udp,
+                TcpPort = result.GetValue(tcpPort) ?? udp,
+                ScramIterations = result.GetValue(iterations),
+                ActivityTimeout = TimeSpan.FromSeconds(result.GetValue(activity)),
+                KeepAliveInterval = TimeSpan.FromSeconds(result.GetValue(keepAlive)),
+                CookieLifetime = TimeSpan.FromSeconds(result.GetValue(cookie)),
+                ChallengeTimeout = TimeSpan.FromSeconds(result.GetValue(challenge)),
+                MaxMessageBytes = result.GetValue(maxMessage),
+                MaxFrameBytes = result.GetValue(maxFrame),
+                MaxConnections = result.GetValue(maxConnections),
+                OutboundQueueCapacity = result.GetValue(outbound),
+                MaxPendingHandshakes = result.GetValue(handshakes),
+                MaxPendingHandshakesPerAddress = result.GetValue(perAddress),
+            };
+            return await RunAsync(options, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParleyServerOptions options, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        });
+
+        ParleyServer server;
+        try
+        {
+            server = await ParleyServer.StartAsync(options, Configure, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            await Console.Error.WriteLineAsync($"Cannot start the server: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        await using (server.ConfigureAwait(false))
+        {
+            // One line on stdout, for people and for scripts that started the server on port 0.
+            Console.WriteLine($"Parley server listening on udp {server.UdpEndPoint} and tcp {server.TcpEndPoint}; database {Path.Combine(options.DataDirectory, Storage.ParleyDatabase.FileName)}");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.WriteLine("Parley server stopping");
+            }
+        }
+
+        return 0;
+    }
+
+    private static void Configure(ILoggingBuilder logging)
+    {
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+        });
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    }
+}

@@ -1,0 +1,22 @@
+namespace Parley.Client;
+
+/// <summary>Why a log-on or connection failed, in a sentence fit to show the user.</summary>
+public sealed class ParleyClientException(ClientFailure failure, string message) : Exception(message)
+{
+    public ClientFailure Failure { get; } = failure;
+}
+
+public enum ClientFailure
+{
+    /// <summary>No answer over UDP within the timeout, or the TCP port refused.</summary>
+    ServerUnreachable,
+
+    /// <summary>AUTH_FAIL: unknown ID or wrong password (the server does not say which).</summary>
+    AuthenticationFailed,
+
+    /// <summary>The server's SCRAM signature or sealed ticket did not verify: it is not the server that holds our verifier.</summary>
+    ServerNotAuthentic,
+
+    /// <summary>The server answered with an ERROR (rate limit, bad ID, refused cookie…).</summary>
+    Refused,
+}

@@ -1,0 +1,26 @@
+using Parley.Protocol.Framing;
+
+namespace Parley.Client;
+
+/// <summary>Where the server is and how patiently to reach it. Defaults suit a server on the same LAN or host.</summary>
+public sealed record ParleyClientOptions
+{
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>The server's UDP port (the TCP port comes from AUTH_SUCCESS).</summary>
+    public int Port { get; init; } = 5300;
+
+    /// <summary>First wait for a UDP reply before retransmitting; doubled after each loss up to <see cref="MaxRetransmitInterval"/>.</summary>
+    public TimeSpan InitialRetransmitInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan MaxRetransmitInterval { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>How long to keep retransmitting one UDP request before saying the server is not reachable.</summary>
+    public TimeSpan UdpTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Bound on one TCP frame from the server.</summary>
+    public int MaxFrameBytes { get; init; } = Frame.DefaultMaxBodyBytes;
+
+    /// <summary>Incoming messages buffered before the client stops reading from the socket.</summary>
+    public int EventQueueCapacity { get; init; } = 1024;
+}

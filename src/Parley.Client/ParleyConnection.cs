@@ -1,0 +1,206 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Parley.Protocol;
+using Parley.Protocol.Framing;
+using Parley.Protocol.Messages;
+
+namespace Parley.Client;
+
+/// <summary>
+/// A logged-on client: the protected TCP link after CONNECTED. Incoming messages arrive on <see cref="Events"/> in
+/// order; the channel completes when the link ends, and <see cref="CloseReason"/> says why. A background task sends
+/// PING every keep-alive interval the server announced, so the server can tell a live idle client from a dead one.
+/// </summary>
+public sealed class ParleyConnection : IAsyncDisposable
+{
+    private readonly TcpClient _tcp;
+    private readonly MessageChannel _channel;
+    private readonly Channel<ParleyMessage> _events;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Task _receiving;
+    private readonly Task _keepAlive;
+    private string? _closeReason;
+
+    private ParleyConnection(TcpClient tcp, MessageChannel channel, Connected connected, int eventCapacity)
+    {
+        _tcp = tcp;
+        _channel = channel;
+        ClientId = connected.ClientId;
+        ActivityTimeout = TimeSpan.FromSeconds(connected.ActivityTimeoutSeconds);
+        KeepAliveInterval = TimeSpan.FromSeconds(connected.KeepAliveSeconds);
+        MaxMessageBytes = connected.MaxMessageBytes;
+        _events = Channel.CreateBounded<ParleyMessage>(new BoundedChannelOptions(eventCapacity) { SingleWriter = true });
+        _receiving = ReceiveLoopAsync();
+        _keepAlive = KeepAliveLoopAsync();
+    }
+
+    /// <summary>Our ID as the server stores it.</summary>
+    public string ClientId { get; }
+
+    /// <summary>The server's activity timer (seed 001 step 7); the client logs itself off after the same time.</summary>
+    public TimeSpan ActivityTimeout { get; }
+
+    public TimeSpan KeepAliveInterval { get; }
+
+    public int MaxMessageBytes { get; }
+
+    public ChannelReader<ParleyMessage> Events => _events.Reader;
+
+    public string? CloseReason => Volatile.Read(ref _closeReason);
+
+    /// <summary>The whole connection phase: UDP authentication, then TCP CONNECT → CONNECTED.</summary>
+    public static async Task<ParleyConnection> LogOnAsync(ParleyClientOptions options, string clientId, string password,
+        CancellationToken cancellationToken = default)
+    {
+        var ticket = await UdpLogOn.RunAsync(options, clientId, password, cancellationToken).ConfigureAwait(false);
+        var tcp = new TcpClient(ticket.Address.AddressFamily) { NoDelay = true };
+        try
+        {
+            try
+            {
+                await tcp.ConnectAsync(new IPEndPoint(ticket.Address, ticket.TcpPort), cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException)
+            {
+                throw new ParleyClientException(ClientFailure.ServerUnreachable, $"The server's TCP port {ticket.Address}:{ticket.TcpPort} refused the connection.");
+            }
+
+            var stream = tcp.GetStream();
+            var channel = new MessageChannel(new StreamPipe(stream), options.MaxFrameBytes);
+            await channel.SendAsync(new Connect(ticket.ClientId, ticket.Cookie), cancellationToken).ConfigureAwait(false);
+            channel.Protect(send: ticket.ClientToServer, receive: ticket.ServerToClient, acceptPlainRefusal: true);
+            var first = await ReadFirstAsync(channel, cancellationToken).ConfigureAwait(false);
+            return first switch
+            {
+                Connected connected => new ParleyConnection(tcp, channel, connected, options.EventQueueCapacity),
+                Error error => throw new ParleyClientException(ClientFailure.Refused, error.Text),
+                _ => throw new ParleyClientException(ClientFailure.Refused, "The server did not answer CONNECT with CONNECTED."),
+            };
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
+    }
+
+    public async Task SendAsync(ParleyMessage message, CancellationToken cancellationToken = default)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _channel.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Seed 001 step 7: says LOG_OFF and tears down the TCP connection.</summary>
+    public async Task LogOffAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await SendAsync(new LogOff(), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
+        {
+            // The link is already gone; closing it is all that is left.
+        }
+
+        Close("logged off");
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Close("disposed");
+        _tcp.Dispose();
+        await Task.WhenAll(_receiving, _keepAlive).ConfigureAwait(false);
+        _channel.Dispose();
+        _sendLock.Dispose();
+    }
+
+    private void Close(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is null)
+        {
+            _closing.Cancel();
+        }
+    }
+
+    private static async Task<ParleyMessage?> ReadFirstAsync(MessageChannel channel, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await channel.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ProtocolException or IOException)
+        {
+            throw new ParleyClientException(ClientFailure.ServerNotAuthentic, "The server's first record did not verify; refusing to continue.");
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var message = await _channel.ReadAsync(_closing.Token).ConfigureAwait(false);
+                if (message is null)
+                {
+                    Close("the server closed the connection");
+                    break;
+                }
+
+                if (message is Pong)
+                {
+                    continue;
+                }
+
+                await _events.Writer.WriteAsync(message, _closing.Token).ConfigureAwait(false);
+            }
+        }
+        catch (ProtocolException e)
+        {
+            Close("protocol error: " + e.Message);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or SocketException)
+        {
+            Close("the connection was lost");
+        }
+        finally
+        {
+            _events.Writer.TryComplete();
+        }
+    }
+
+    private async Task KeepAliveLoopAsync()
+    {
+        using var timer = new PeriodicTimer(KeepAliveInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
+            {
+                await SendAsync(new Ping(), _closing.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or SocketException or InvalidOperationException)
+        {
+            // The connection is ending; the receive loop records why.
+        }
+    }
+
+    private sealed class StreamPipe(Stream stream) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = PipeReader.Create(stream);
+
+        public PipeWriter Output { get; } = PipeWriter.Create(stream);
+    }
+}
