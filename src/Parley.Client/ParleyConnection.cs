@@ -56,6 +56,12 @@ public sealed class ParleyConnection : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         var ticket = await UdpLogOn.RunAsync(options, clientId, password, cancellationToken).ConfigureAwait(false);
+        return await ConnectAsync(ticket, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Seed 001 steps 5–6: TCP to port_number, CONNECT(rand_cookie), then CONNECTED as the first sealed record.</summary>
+    internal static async Task<ParleyConnection> ConnectAsync(LogOnTicket ticket, ParleyClientOptions options, CancellationToken cancellationToken)
+    {
         var tcp = new TcpClient(ticket.Address.AddressFamily) { NoDelay = true };
         try
         {

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using Parley.Protocol;
 using Parley.Protocol.Messages;
 using Parley.Protocol.Security;
@@ -27,43 +26,19 @@ internal static class UdpLogOn
         var address = await ResolveAsync(options, cancellationToken).ConfigureAwait(false);
         using var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         await socket.ConnectAsync(new IPEndPoint(address, options.Port), cancellationToken).ConfigureAwait(false);
-        using var ephemeral = new EphemeralKey();
-        var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
-        var hello = new Hello(clientId, nonce, ephemeral.PublicKeyBase64);
+        using var scram = new ScramClient(clientId, password);
 
-        var challenge = await ExchangeAsync(socket, options, hello,
-            reply => reply is Challenge c && c.Rand.StartsWith(nonce, StringComparison.Ordinal) && c.Rand.Length > nonce.Length,
-            cancellationToken).ConfigureAwait(false) as Challenge;
-        if (challenge!.Iterations < Scram.MinimumIterations)
-        {
-            throw new ParleyClientException(ClientFailure.ServerNotAuthentic, "The server asked for a weak password hash; refusing to log on.");
-        }
-
-        var authMessage = AuthTranscript.AuthMessage(clientId, nonce, hello.EphemeralKey, challenge.Rand, challenge.Salt, challenge.Iterations, challenge.EphemeralKey);
-        var salted = Scram.SaltedPassword(password, Convert.FromBase64String(challenge.Salt), challenge.Iterations);
-        var clientKey = Scram.ClientKey(salted);
-        var serverKey = Scram.ServerKey(salted);
-        CryptographicOperations.ZeroMemory(salted);
-        var response = new Response(clientId, challenge.Rand, Convert.ToBase64String(Scram.ClientProof(clientKey, authMessage)));
-
+        var challenge = (Challenge)await ExchangeAsync(socket, options, scram.Hello,
+            reply => reply is Challenge c && scram.IsOurs(c), cancellationToken).ConfigureAwait(false);
+        var response = scram.Answer(challenge);
         var answer = await ExchangeAsync(socket, options, response, reply => reply is AuthSuccess or AuthFail, cancellationToken).ConfigureAwait(false);
         if (answer is AuthFail fail)
         {
             throw new ParleyClientException(ClientFailure.AuthenticationFailed, fail.Text);
         }
 
-        var success = (AuthSuccess)answer;
-        var expected = Scram.ServerSignature(serverKey, authMessage);
-        var ecdh = ephemeral.Agree(challenge.EphemeralKey);
-        if (ecdh is null || !CryptographicOperations.FixedTimeEquals(expected, TryBase64(success.ServerSignature)))
-        {
-            throw new ParleyClientException(ClientFailure.ServerNotAuthentic, "The server could not prove it knows your account; refusing to continue.");
-        }
-
-        using var schedule = new KeySchedule(ecdh, clientKey, authMessage);
-        var ticket = TicketBox.Open(schedule.AuthSuccess, success.Sealed)
-            ?? throw new ParleyClientException(ClientFailure.ServerNotAuthentic, "The server's AUTH_SUCCESS could not be decrypted with CK_A; refusing to continue.");
-        return new LogOnTicket(address, ticket.PortNumber, clientId, ticket.RandCookie, schedule.ClientToServer, schedule.ServerToClient);
+        var (ticket, c2s, s2c) = scram.Verify((AuthSuccess)answer);
+        return new LogOnTicket(address, ticket.PortNumber, clientId, ticket.RandCookie, c2s, s2c);
     }
 
     private static async Task<IPAddress> ResolveAsync(ParleyClientOptions options, CancellationToken cancellationToken)
@@ -142,18 +117,6 @@ internal static class UdpLogOn
         {
             throw new ParleyClientException(ClientFailure.ServerUnreachable,
                 $"The server is not reachable at {options.Host}:{options.Port} (no answer in {options.UdpTimeout.TotalSeconds:0} seconds).");
-        }
-    }
-
-    private static byte[] TryBase64(string value)
-    {
-        try
-        {
-            return Convert.FromBase64String(value);
-        }
-        catch (FormatException)
-        {
-            return [];
         }
     }
 }

@@ -65,10 +65,28 @@ internal sealed class UdpAuthListener : IAsyncDisposable
                     continue;
                 }
 
-                var reply = _handshakes.Handle(buffer.AsSpan(0, received.ReceivedBytes), source);
+                byte[]? reply;
+                try
+                {
+                    reply = _handshakes.Handle(buffer.AsSpan(0, received.ReceivedBytes), source);
+                }
+                catch (Exception e)
+                {
+                    // A bug triggered by one datagram must not stop this loop from serving everyone else.
+                    _logger.LogError(e, "Handling a datagram from {Source} failed", source);
+                    continue;
+                }
+
                 if (reply is not null)
                 {
-                    await _socket.SendToAsync(reply, SocketFlags.None, source, _stopping.Token).ConfigureAwait(false);
+                    try
+                    {
+                        await _socket.SendToAsync(reply, SocketFlags.None, source, _stopping.Token).ConfigureAwait(false);
+                    }
+                    catch (SocketException e)
+                    {
+                        _logger.LogInformation("Reply to {Source} not sent: {Error}", source, e.SocketErrorCode);
+                    }
                 }
             }
         }

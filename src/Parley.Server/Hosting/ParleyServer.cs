@@ -44,8 +44,13 @@ public sealed class ParleyServer : IAsyncDisposable
 
     internal int OnlineCount => _app.Services.GetRequiredService<ChatRouter>().OnlineCount;
 
-    public static async Task<ParleyServer> StartAsync(ParleyServerOptions options, Action<ILoggingBuilder> configureLogging,
-        CancellationToken cancellationToken = default)
+    public static Task<ParleyServer> StartAsync(ParleyServerOptions options, Action<ILoggingBuilder> configureLogging,
+        CancellationToken cancellationToken = default) =>
+        StartAsync(options, configureLogging, TimeProvider.System, cancellationToken);
+
+    /// <summary>Tests pass a manual <paramref name="time"/> to expire challenges and cookies without waiting.</summary>
+    internal static async Task<ParleyServer> StartAsync(ParleyServerOptions options, Action<ILoggingBuilder> configureLogging,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         options.Validate();
         var database = ParleyDatabase.Open(options.DataDirectory);
@@ -55,7 +60,7 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         configureLogging(builder.Logging);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(history);
         builder.Services.AddSingleton(new UserStore(database));

@@ -1,0 +1,188 @@
+using Parley.Protocol.Messages;
+using Parley.Storage;
+using Parley.Tests.Support;
+
+namespace Parley.Tests.Integration;
+
+public sealed class ChatSessionTests
+{
+    [Fact]
+    public async Task Chat_starts_on_both_sides_and_messages_reach_only_the_peer()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw-alice");
+        server.AddUser("bob", "pw-bob");
+        server.AddUser("carol", "pw-carol");
+        await using var alice = await server.LogOnAsync("alice", "pw-alice");
+        await using var bob = await server.LogOnAsync("bob", "pw-bob");
+        await using var carol = await server.LogOnAsync("carol", "pw-carol");
+
+        await alice.SendAsync(new ChatRequest("bob"));
+        var atAlice = await alice.ExpectAsync<ChatStarted>();
+        var atBob = await bob.ExpectAsync<ChatStarted>();
+        Assert.Equal(atAlice.SessionId, atBob.SessionId);
+        Assert.Equal("bob", atAlice.ClientId);
+        Assert.Equal("alice", atBob.ClientId);
+
+        await alice.SendAsync(new Chat(atAlice.SessionId, "Hello Bob"));
+        var received = await bob.ExpectAsync<Chat>();
+        Assert.Equal(("Hello Bob", "alice", atAlice.SessionId), (received.Message, received.From, received.SessionId));
+        await bob.SendAsync(new Chat(atBob.SessionId, "Hi Alice"));
+        Assert.Equal("Hi Alice", (await alice.ExpectAsync<Chat>()).Message);
+
+        await alice.ExpectNothingPendingAsync();
+        await bob.ExpectNothingPendingAsync();
+        await carol.ExpectNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task A_message_is_in_the_database_before_the_peer_receives_it()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "a");
+        server.AddUser("bob", "b");
+        await using var alice = await server.LogOnAsync("alice", "a");
+        await using var bob = await server.LogOnAsync("bob", "b");
+        await alice.SendAsync(new ChatRequest("bob"));
+        var session = (await alice.ExpectAsync<ChatStarted>()).SessionId;
+        await bob.ExpectAsync<ChatStarted>();
+
+        await alice.SendAsync(new Chat(session, "durable first"));
+        await bob.ExpectAsync<Chat>();
+        var stored = await new MessageStore(server.Database).ReadConversationAsync("bob", "alice", 0, 10, CancellationToken.None);
+        var only = Assert.Single(stored);
+        Assert.Equal(("alice", "bob", session, "durable first"), (only.Sender, only.Recipient, only.SessionId, only.Body));
+    }
+
+    [Fact]
+    public async Task Unreachable_when_the_peer_is_unknown_offline_busy_or_in_a_session()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        foreach (var id in new[] { "a", "b", "c", "offline" })
+        {
+            server.AddUser(id, "pw");
+        }
+
+        await using var a = await server.LogOnAsync("a", "pw");
+        await using var b = await server.LogOnAsync("b", "pw");
+        await using var c = await server.LogOnAsync("c", "pw");
+
+        await c.SendAsync(new ChatRequest("nosuchuser"));
+        Assert.Equal("nosuchuser", (await c.ExpectAsync<Unreachable>()).ClientId);
+        await c.SendAsync(new ChatRequest("offline"));
+        Assert.Equal("offline", (await c.ExpectAsync<Unreachable>()).ClientId);
+
+        await a.SendAsync(new ChatRequest("b"));
+        await a.ExpectAsync<ChatStarted>();
+        await b.ExpectAsync<ChatStarted>();
+        await c.SendAsync(new ChatRequest("b"));
+        Assert.Equal("b", (await c.ExpectAsync<Unreachable>()).ClientId);
+        await b.ExpectNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task Ending_a_chat_notifies_only_the_other_party_and_ends_the_session()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "a");
+        server.AddUser("bob", "b");
+        await using var alice = await server.LogOnAsync("alice", "a");
+        await using var bob = await server.LogOnAsync("bob", "b");
+        await alice.SendAsync(new ChatRequest("bob"));
+        var session = (await alice.ExpectAsync<ChatStarted>()).SessionId;
+        await bob.ExpectAsync<ChatStarted>();
+
+        await bob.SendAsync(new EndRequest(session));
+        var notif = await alice.ExpectAsync<EndNotif>();
+        Assert.Equal((session, EndReasons.Ended), (notif.SessionId, notif.Reason));
+        await bob.ExpectNothingPendingAsync();
+
+        // The crossing END_REQUEST from alice is not an error; a CHAT into the ended session is refused.
+        await alice.SendAsync(new EndRequest(session));
+        await alice.SendAsync(new Chat(session, "too late"));
+        Assert.Equal(ErrorCodes.NotInSession, (await alice.ExpectAsync<Error>()).Code);
+        await bob.ExpectNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task A_party_that_disconnects_mid_session_ends_it_for_the_other()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "a");
+        server.AddUser("bob", "b");
+        await using var alice = await server.LogOnAsync("alice", "a");
+        var bob = await server.LogOnAsync("bob", "b");
+        await alice.SendAsync(new ChatRequest("bob"));
+        var session = (await alice.ExpectAsync<ChatStarted>()).SessionId;
+
+        await bob.DisposeAsync(); // drops the TCP connection without LOG_OFF
+        var notif = await alice.ExpectAsync<EndNotif>();
+        Assert.Equal((session, EndReasons.PeerLeft), (notif.SessionId, notif.Reason));
+    }
+
+    [Fact]
+    public async Task Log_off_ends_the_session_for_the_peer_and_closes_the_connection()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "a");
+        server.AddUser("bob", "b");
+        await using var alice = await server.LogOnAsync("alice", "a");
+        var bob = await server.LogOnAsync("bob", "b");
+        await alice.SendAsync(new ChatRequest("bob"));
+        await alice.ExpectAsync<ChatStarted>();
+
+        await bob.LogOffAsync();
+        Assert.Equal(EndReasons.PeerLeft, (await alice.ExpectAsync<EndNotif>()).Reason);
+        Assert.Contains(server.Logs.Entries, e => e.Text.Contains("bob disconnected (logged off)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_second_log_on_replaces_the_first()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "a");
+        await using var first = await server.LogOnAsync("alice", "a");
+        await using var second = await server.LogOnAsync("ALICE", "a");
+        var rest = await first.ExpectClosedAsync();
+        Assert.Equal(ErrorCodes.LoggedOnElsewhere, Assert.IsType<Error>(Assert.Single(rest)).Code);
+        Assert.Equal("alice", second.ClientId);
+        await second.ExpectNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task Chat_with_yourself_or_a_second_chat_is_refused_with_a_clear_error()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "a");
+        server.AddUser("bob", "b");
+        server.AddUser("carol", "c");
+        await using var alice = await server.LogOnAsync("alice", "a");
+        await using var bob = await server.LogOnAsync("bob", "b");
+        await using var carol = await server.LogOnAsync("carol", "c");
+
+        await alice.SendAsync(new ChatRequest("Alice"));
+        Assert.Equal(ErrorCodes.NotAllowed, (await alice.ExpectAsync<Error>()).Code);
+        await alice.SendAsync(new ChatRequest("bob"));
+        await alice.ExpectAsync<ChatStarted>();
+        await alice.SendAsync(new ChatRequest("carol"));
+        Assert.Equal(ErrorCodes.AlreadyInSession, (await alice.ExpectAsync<Error>()).Code);
+        await alice.SendAsync(new ChatRequest("not valid!"));
+        Assert.Equal(ErrorCodes.InvalidClientId, (await alice.ExpectAsync<Error>()).Code);
+        await carol.ExpectNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task An_idle_client_is_logged_off_by_the_server_even_while_it_sends_keep_alives()
+    {
+        await using var server = await InProcessServer.StartAsync(o => o with
+        {
+            ActivityTimeout = TimeSpan.FromSeconds(1),
+            KeepAliveInterval = TimeSpan.FromSeconds(1),
+        });
+        server.AddUser("alice", "a");
+        await using var alice = await server.LogOnAsync("alice", "a");
+        Assert.Equal(TimeSpan.FromSeconds(1), alice.ActivityTimeout);
+        var rest = await alice.ExpectClosedAsync();
+        Assert.Equal(ErrorCodes.IdleTimeout, Assert.IsType<Error>(Assert.Single(rest)).Code);
+    }
+}

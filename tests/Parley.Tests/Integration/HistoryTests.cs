@@ -1,0 +1,100 @@
+using Parley.Protocol.Messages;
+using Parley.Tests.Support;
+
+namespace Parley.Tests.Integration;
+
+public sealed class HistoryTests
+{
+    private static async Task<string> ChatAsync(Client.ParleyConnection from, Client.ParleyConnection to, string peer, params string[] lines)
+    {
+        await from.SendAsync(new ChatRequest(peer));
+        var session = (await from.ExpectAsync<ChatStarted>()).SessionId;
+        await to.ExpectAsync<ChatStarted>();
+        foreach (var line in lines)
+        {
+            await from.SendAsync(new Chat(session, line));
+            await to.ExpectAsync<Chat>();
+        }
+
+        await from.SendAsync(new EndRequest(session));
+        await to.ExpectAsync<EndNotif>();
+        return session;
+    }
+
+    [Fact]
+    public async Task History_returns_the_pair_s_messages_in_order_across_sessions_and_a_restart_then_an_end_marker()
+    {
+        await using var server = await InProcessServer.StartAsync(o => o with { HistoryPageSize = 2 });
+        server.AddUser("alice", "a");
+        server.AddUser("bob", "b");
+        server.AddUser("carol", "c");
+        string first, second;
+        await using (var alice = await server.LogOnAsync("alice", "a"))
+        await using (var bob = await server.LogOnAsync("bob", "b"))
+        await using (var carol = await server.LogOnAsync("carol", "c"))
+        {
+            first = await ChatAsync(alice, bob, "bob", "one", "two", "three");
+            await ChatAsync(alice, carol, "carol", "not for bob");
+            second = await ChatAsync(bob, alice, "alice", "four");
+        }
+
+        await server.RestartAsync();
+        await using var again = await server.LogOnAsync("alice", "a");
+        await again.SendAsync(new HistoryReq("BOB"));
+        var got = new List<HistoryResp>();
+        for (var i = 0; i < 4; i++)
+        {
+            got.Add(await again.ExpectAsync<HistoryResp>());
+        }
+
+        Assert.Equal(["one", "two", "three", "four"], got.Select(h => h.Message));
+        Assert.Equal(["alice", "alice", "alice", "bob"], got.Select(h => h.ClientId));
+        Assert.Equal([first, first, first, second], got.Select(h => h.SessionId));
+        Assert.True(got.Zip(got.Skip(1)).All(p => p.First.SentAt <= p.Second.SentAt));
+        var end = await again.ExpectAsync<HistoryEnd>();
+        Assert.Equal(("BOB", 4), (end.ClientId, end.Count));
+    }
+
+    [Fact]
+    public async Task A_message_over_the_size_limit_is_refused_and_neither_stored_nor_relayed()
+    {
+        await using var server = await InProcessServer.StartAsync(o => o with { MaxMessageBytes = 100 });
+        server.AddUser("alice", "a");
+        server.AddUser("bob", "b");
+        await using var alice = await server.LogOnAsync("alice", "a");
+        await using var bob = await server.LogOnAsync("bob", "b");
+        Assert.Equal(100, alice.MaxMessageBytes);
+        await alice.SendAsync(new ChatRequest("bob"));
+        var session = (await alice.ExpectAsync<ChatStarted>()).SessionId;
+        await bob.ExpectAsync<ChatStarted>();
+
+        await alice.SendAsync(new Chat(session, new string('é', 51))); // 102 UTF-8 bytes
+        Assert.Equal(ErrorCodes.MessageTooLarge, (await alice.ExpectAsync<Error>()).Code);
+        await alice.SendAsync(new Chat(session, new string('x', 100)));
+        Assert.Equal(100, (await bob.ExpectAsync<Chat>()).Message.Length);
+        await alice.SendAsync(new HistoryReq("bob"));
+        await alice.ExpectAsync<HistoryResp>();
+        Assert.Equal(1, (await alice.ExpectAsync<HistoryEnd>()).Count);
+    }
+
+    [Fact]
+    public async Task Message_content_never_appears_in_the_server_log()
+    {
+        const string Secret = "the-vault-code-is-4711";
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "correct horse battery");
+        server.AddUser("bob", "b");
+        await using var alice = await server.LogOnAsync("alice", "correct horse battery");
+        await using var bob = await server.LogOnAsync("bob", "b");
+        await alice.SendAsync(new ChatRequest("bob"));
+        var session = (await alice.ExpectAsync<ChatStarted>()).SessionId;
+        await bob.ExpectAsync<ChatStarted>();
+        await alice.SendAsync(new Chat(session, Secret));
+        await bob.ExpectAsync<Chat>();
+        await alice.SendAsync(new Chat("wrong-session", Secret));
+        await alice.ExpectAsync<Error>();
+
+        Assert.NotEmpty(server.Logs.Entries);
+        Assert.DoesNotContain(server.Logs.Entries, e => e.Text.Contains(Secret, StringComparison.Ordinal) || e.Text.Contains("correct horse", StringComparison.Ordinal));
+    }
+}

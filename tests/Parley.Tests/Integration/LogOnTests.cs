@@ -1,0 +1,176 @@
+using System.Net;
+using Parley.Client;
+using Parley.Protocol.Messages;
+using Parley.Tests.Support;
+
+namespace Parley.Tests.Integration;
+
+/// <summary>Seed 001's connection phase over UDP, done with SCRAM-SHA-256 (issue #2).</summary>
+public sealed class LogOnTests
+{
+    [Fact]
+    public async Task Log_on_yields_a_protected_connection_with_the_servers_limits()
+    {
+        await using var server = await InProcessServer.StartAsync(o => o with { ActivityTimeout = TimeSpan.FromMinutes(7), MaxMessageBytes = 2000 });
+        server.AddUser("Alice", "pw");
+        await using var alice = await server.LogOnAsync("alice", "pw");
+        Assert.Equal("Alice", alice.ClientId);
+        Assert.Equal(TimeSpan.FromMinutes(7), alice.ActivityTimeout);
+        Assert.Equal(2000, alice.MaxMessageBytes);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_and_an_unknown_ID_fail_with_the_same_words()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "right");
+        var wrong = await Assert.ThrowsAsync<ParleyClientException>(() => server.LogOnAsync("alice", "wrong"));
+        var unknown = await Assert.ThrowsAsync<ParleyClientException>(() => server.LogOnAsync("mallory", "whatever"));
+        Assert.Equal(ClientFailure.AuthenticationFailed, wrong.Failure);
+        Assert.Equal(ClientFailure.AuthenticationFailed, unknown.Failure);
+        Assert.Equal(wrong.Message, unknown.Message);
+        await Healthy.AssertServesAsync(server);
+    }
+
+    [Fact]
+    public async Task An_unknown_ID_gets_a_challenge_like_a_real_one_with_a_stable_salt()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw");
+        using var socket = RawWire.UdpSocket();
+        var ghost1 = Assert.IsType<Challenge>(await Hello(socket, server, "ghost"));
+        var ghost2 = Assert.IsType<Challenge>(await Hello(socket, server, "GHOST"));
+        var real = Assert.IsType<Challenge>(await Hello(socket, server, "alice"));
+        Assert.Equal(ghost1.Salt, ghost2.Salt);
+        Assert.Equal(Convert.FromBase64String(real.Salt).Length, Convert.FromBase64String(ghost1.Salt).Length);
+        Assert.Equal(real.Iterations, ghost1.Iterations);
+    }
+
+    [Fact]
+    public async Task Every_challenge_carries_a_fresh_rand()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw");
+        using var socket = RawWire.UdpSocket();
+        using var scram = new ScramClient("alice", "pw");
+        var hello = MessageCodec.ToBytes(scram.Hello);
+        var first = Assert.IsType<Challenge>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, hello));
+        var second = Assert.IsType<Challenge>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, hello));
+        Assert.NotEqual(first.Rand, second.Rand);
+        Assert.StartsWith(scram.Hello.Nonce, first.Rand, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_rand_is_evaluated_once_and_a_retransmitted_RESPONSE_gets_the_same_answer()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw");
+        using var socket = RawWire.UdpSocket();
+        using var scram = new ScramClient("alice", "pw");
+        var challenge = Assert.IsType<Challenge>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, MessageCodec.ToBytes(scram.Hello)));
+        var response = MessageCodec.ToBytes(scram.Answer(challenge));
+
+        var success = Assert.IsType<AuthSuccess>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, response));
+        Assert.Equal(success, await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, response));
+
+        // A different proof for the same rand is a replay attempt, not a second try.
+        var other = new Response("alice", challenge.Rand, Convert.ToBase64String(new byte[32]));
+        var error = Assert.IsType<Error>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, MessageCodec.ToBytes(other)));
+        Assert.Equal(ErrorCodes.ChallengeInvalid, error.Code);
+
+        // The client accepts the server: its signature verifies and the sealed ticket opens with CK_A.
+        var (ticket, _, _) = scram.Verify(success);
+        Assert.Equal(server.Server.TcpEndPoint.Port, ticket.PortNumber);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_cannot_be_retried_on_the_same_rand()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw");
+        using var socket = RawWire.UdpSocket();
+        using var wrong = new ScramClient("alice", "guess");
+        var challenge = Assert.IsType<Challenge>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, MessageCodec.ToBytes(wrong.Hello)));
+        Assert.IsType<AuthFail>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, MessageCodec.ToBytes(wrong.Answer(challenge))));
+
+        // Reusing that rand with the right password's proof is refused: each rand gets one evaluation.
+        using var right = new ScramClient("alice", "pw");
+        var forged = right.Answer(challenge) with { };
+        Assert.IsType<Error>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, MessageCodec.ToBytes(forged)));
+    }
+
+    [Fact]
+    public async Task An_unanswered_challenge_expires()
+    {
+        var time = new ManualTimeProvider();
+        await using var server = await InProcessServer.StartAsync(o => o with { ChallengeTimeout = TimeSpan.FromSeconds(30) }, time);
+        server.AddUser("alice", "pw");
+        using var socket = RawWire.UdpSocket();
+        using var scram = new ScramClient("alice", "pw");
+        var challenge = Assert.IsType<Challenge>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, MessageCodec.ToBytes(scram.Hello)));
+        time.Advance(TimeSpan.FromSeconds(30));
+        var error = Assert.IsType<Error>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, MessageCodec.ToBytes(scram.Answer(challenge))));
+        Assert.Equal(ErrorCodes.ChallengeInvalid, error.Code);
+    }
+
+    [Fact]
+    public async Task The_client_refuses_a_server_that_cannot_prove_it_holds_the_verifier()
+    {
+        // A fake server that knows nothing about alice: it challenges properly but cannot sign.
+        using var fake = RawWire.UdpSocket();
+        var fakeEndPoint = (IPEndPoint)fake.LocalEndPoint!;
+        var impostor = Task.Run(async () =>
+        {
+            var buffer = new byte[2048];
+            var from = new IPEndPoint(IPAddress.Any, 0);
+            var hello = await fake.ReceiveFromAsync(buffer, from);
+            var h = Assert.IsType<Hello>(MessageCodec.Read(buffer.AsSpan(0, hello.ReceivedBytes)));
+            using var key = new Protocol.Security.EphemeralKey();
+            var challenge = new Challenge(h.Nonce + "xyzxyzxyzxyzxyz", Convert.ToBase64String(new byte[16]), 4096, key.PublicKeyBase64);
+            await fake.SendToAsync(MessageCodec.ToBytes(challenge), hello.RemoteEndPoint);
+            var response = await fake.ReceiveFromAsync(buffer, from);
+            var success = new AuthSuccess(Convert.ToBase64String(new byte[32]), Convert.ToBase64String(new byte[64]));
+            await fake.SendToAsync(MessageCodec.ToBytes(success), response.RemoteEndPoint);
+        });
+
+        var options = new ParleyClientOptions { Host = "127.0.0.1", Port = fakeEndPoint.Port };
+        var e = await Assert.ThrowsAsync<ParleyClientException>(() => ParleyConnection.LogOnAsync(options, "alice", "pw"));
+        Assert.Equal(ClientFailure.ServerNotAuthentic, e.Failure);
+        await impostor;
+    }
+
+    [Fact]
+    public async Task Lost_datagrams_are_retransmitted_until_the_log_on_succeeds()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw");
+        await using var lossy = new LossyUdpProxy(server.Server.UdpEndPoint, dropEvery: 2);
+        var options = server.ClientOptions with { Port = lossy.Port, InitialRetransmitInterval = TimeSpan.FromMilliseconds(100) };
+        await using var alice = await ParleyConnection.LogOnAsync(options, "alice", "pw");
+        Assert.Equal("alice", alice.ClientId);
+        Assert.True(lossy.Dropped >= 1);
+    }
+
+    [Fact]
+    public async Task A_server_that_never_answers_is_reported_with_its_host_and_port()
+    {
+        using var silent = RawWire.UdpSocket(); // bound, so no ICMP error; it just never replies
+        var port = ((IPEndPoint)silent.LocalEndPoint!).Port;
+        var options = new ParleyClientOptions
+        {
+            Host = "127.0.0.1",
+            Port = port,
+            InitialRetransmitInterval = TimeSpan.FromMilliseconds(50),
+            UdpTimeout = TimeSpan.FromMilliseconds(500),
+        };
+        var e = await Assert.ThrowsAsync<ParleyClientException>(() => ParleyConnection.LogOnAsync(options, "alice", "pw"));
+        Assert.Equal(ClientFailure.ServerUnreachable, e.Failure);
+        Assert.Contains($"not reachable at 127.0.0.1:{port}", e.Message, StringComparison.Ordinal);
+    }
+
+    private static Task<ParleyMessage?> Hello(System.Net.Sockets.Socket socket, InProcessServer server, string id)
+    {
+        using var scram = new ScramClient(id, "x");
+        return RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, MessageCodec.ToBytes(scram.Hello));
+    }
+}
