@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Parley.Server;
@@ -8,7 +7,7 @@ using Parley.Server.Hosting;
 
 namespace Parley.Cli.Commands;
 
-/// <summary><c>parley server</c>: runs until Ctrl+C or SIGTERM. Logs go to stderr and never contain message text.</summary>
+/// <summary><c>parley server</c>: runs until Ctrl+C or SIGTERM, then disconnects clients and commits queued history. Logs go to stderr and never contain message text.</summary>
 internal static class ServerCommand
 {
     public static Command Create()
@@ -69,17 +68,13 @@ internal static class ServerCommand
 
     private static async Task<int> RunAsync(ParleyServerOptions options, CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        });
+        // System.CommandLine cancels this token on SIGINT (Ctrl+C) and SIGTERM; a second handler here would race it.
+        var stop = cancellationToken;
 
         ParleyServer server;
         try
         {
-            server = await ParleyServer.StartAsync(options, Configure, stop.Token).ConfigureAwait(false);
+            server = await ParleyServer.StartAsync(options, Configure, stop).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
@@ -93,7 +88,7 @@ internal static class ServerCommand
             Console.WriteLine($"Parley server listening on udp {server.UdpEndPoint} and tcp {server.TcpEndPoint}; database {Path.Combine(options.DataDirectory, Storage.ParleyDatabase.FileName)}");
             try
             {
-                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+                await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -121,8 +121,8 @@ internal sealed partial class ClientConnection
                 _context.Abort(new ConnectionAbortedException("Send loop did not drain."));
             }
 
+            // _closing is not disposed: Close may still be running on another thread, and a CTS without timers holds nothing.
             await sending.ConfigureAwait(false);
-            _closing.Dispose();
             _logger.LogInformation("{ClientId} disconnected ({Reason})", ClientId, CloseReason);
         }
     }

@@ -1,0 +1,69 @@
+using System.Text.RegularExpressions;
+
+namespace Parley.Tests.Support;
+
+/// <summary>A real <c>parley server</c> process on loopback port 0 with a temporary data directory.</summary>
+internal sealed partial class ServerProcess : IAsyncDisposable
+{
+    private ServerProcess(ParleyProcess process, string dataDirectory, int udpPort)
+    {
+        Process = process;
+        DataDirectory = dataDirectory;
+        UdpPort = udpPort;
+    }
+
+    public ParleyProcess Process { get; }
+
+    public string DataDirectory { get; }
+
+    public int UdpPort { get; }
+
+    public static async Task<ServerProcess> StartAsync(params string[] extra)
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("parley-e2e-").FullName;
+        string[] args = ["server", "--data-dir", dataDirectory, "--port", "0", "--scram-iterations", "4096", .. extra];
+        var process = ParleyProcess.Start("server", args);
+        var ready = await process.ExpectLineAsync(ReadyLine());
+        return new ServerProcess(process, dataDirectory, int.Parse(ready.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public async Task AddUserAsync(string clientId, string password)
+    {
+        var (exit, lines, stderr) = await ParleyProcess.RunAsync(password,
+            "user", "add", clientId, "--password-stdin", "--data-dir", DataDirectory, "--scram-iterations", "4096");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal([$"Added {clientId}"], lines);
+    }
+
+    /// <summary>Starts <c>parley chat</c> for <paramref name="clientId"/>; the password is the first stdin line.</summary>
+    public async Task<ParleyProcess> StartClientAsync(string clientId, string password)
+    {
+        var client = ParleyProcess.Start(clientId, "chat", "--user", clientId, "--host", "127.0.0.1", "--port", UdpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--password-stdin");
+        await client.SendLineAsync(password);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            var exit = await Process.TerminateAsync();
+            Assert.True(exit == 0, $"server exited with {exit}:\n{Process.Stderr}");
+        }
+        finally
+        {
+            await Process.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [GeneratedRegex(@"^Parley server listening on udp 127\.0\.0\.1:(\d+) and tcp 127\.0\.0\.1:\d+; database .+parley\.db$")]
+    private static partial Regex ReadyLine();
+}
