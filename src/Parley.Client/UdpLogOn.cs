@@ -116,7 +116,7 @@ internal static class UdpLogOn
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new ParleyClientException(ClientFailure.ServerUnreachable,
-                $"The server is not reachable at {options.Host}:{options.Port} (no answer in {options.UdpTimeout.TotalSeconds:0} seconds).");
+                $"The server is not reachable at {options.Host}:{options.Port} (no answer within {options.UdpTimeout.TotalSeconds:0.#} s).");
         }
     }
 }

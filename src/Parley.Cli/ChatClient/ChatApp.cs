@@ -1,6 +1,6 @@
 using System.Threading.Channels;
-using Parley.Client;
 using Parley.Cli.Terminal;
+using Parley.Client;
 using Parley.Protocol.Messages;
 
 namespace Parley.Cli.ChatClient;

@@ -1,15 +1,15 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Parley.Server.Authentication;
-using Parley.Server.Routing;
 using Parley.Server.Connections;
+using Parley.Server.Routing;
 using Parley.Storage;
 
 namespace Parley.Server.Hosting;

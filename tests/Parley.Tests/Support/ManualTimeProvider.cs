@@ -4,7 +4,7 @@ namespace Parley.Tests.Support;
 internal sealed class ManualTimeProvider : TimeProvider
 {
     private long _ticks;
-    private DateTimeOffset _now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
+    private readonly DateTimeOffset _now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
