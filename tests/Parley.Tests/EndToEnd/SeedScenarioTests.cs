@@ -14,17 +14,13 @@ public sealed partial class SeedScenarioTests
     public async Task Basic_chat_initiated_and_closed_by_A()
     {
         await using var server = await ServerProcess.StartAsync();
-        await server.AddUserAsync("alice", "alice-pw");
-        await server.AddUserAsync("bob", "bob-pw");
-        await using var a = await server.StartClientAsync("alice", "alice-pw");
-        await using var b = await server.StartClientAsync("bob", "bob-pw");
+        var (a, b) = await StartAliceAndBobAsync(server);
+        await using var disposeA = a;
+        await using var disposeB = b;
 
         await BasicChatStepsOneToFourAsync(a, b);
 
-        // 5: A types "End chat": A displays "Chat ended"; B receives END_NOTIF and displays "Chat ended".
-        await a.SendLineAsync("End chat");
-        await a.ExpectLineAsync("Chat ended");
-        await b.ExpectLineAsync("Chat ended");
+        await EndChatByAAsync(a, b);
 
         // 6: A types "Log off": A closes the TCP connection.
         await a.SendLineAsync("Log off");
@@ -106,16 +102,13 @@ public sealed partial class SeedScenarioTests
     public async Task History_recall()
     {
         await using var server = await ServerProcess.StartAsync();
-        await server.AddUserAsync("alice", "alice-pw");
-        await server.AddUserAsync("bob", "bob-pw");
-        await using var a = await server.StartClientAsync("alice", "alice-pw");
-        await using var b = await server.StartClientAsync("bob", "bob-pw");
+        var (a, b) = await StartAliceAndBobAsync(server);
+        await using var disposeA = a;
+        await using var disposeB = b;
 
         // 0: the steps of "Basic chat initiated and closed by A" (B logs off too, so that step 1 can log it on).
         await BasicChatStepsOneToFourAsync(a, b);
-        await a.SendLineAsync("End chat");
-        await a.ExpectLineAsync("Chat ended");
-        await b.ExpectLineAsync("Chat ended");
+        await EndChatByAAsync(a, b);
         await a.SendLineAsync("Log off");
         await a.ExpectLineAsync("Logged off");
         await b.SendLineAsync("Log off");
@@ -192,6 +185,21 @@ public sealed partial class SeedScenarioTests
             await left.ExpectLineAsync("Chat ended");
             await right.ExpectLineAsync("Chat ended");
         }
+    }
+
+    private static async Task<(ParleyProcess A, ParleyProcess B)> StartAliceAndBobAsync(ServerProcess server)
+    {
+        await server.AddUserAsync("alice", "alice-pw");
+        await server.AddUserAsync("bob", "bob-pw");
+        return (await server.StartClientAsync("alice", "alice-pw"), await server.StartClientAsync("bob", "bob-pw"));
+    }
+
+    /// <summary>Seed step 5: A types "End chat" and displays "Chat ended"; B receives END_NOTIF and displays "Chat ended".</summary>
+    private static async Task EndChatByAAsync(ParleyProcess a, ParleyProcess b)
+    {
+        await a.SendLineAsync("End chat");
+        await a.ExpectLineAsync("Chat ended");
+        await b.ExpectLineAsync("Chat ended");
     }
 
     /// <summary>Seed steps 1–4 of "Basic chat initiated and closed by A".</summary>

@@ -39,13 +39,9 @@ public sealed class ChatSessionTests
     public async Task A_message_is_in_the_database_before_the_peer_receives_it()
     {
         await using var server = await InProcessServer.StartAsync();
-        server.AddUser("alice", "a");
-        server.AddUser("bob", "b");
-        await using var alice = await server.LogOnAsync("alice", "a");
-        await using var bob = await server.LogOnAsync("bob", "b");
-        await alice.SendAsync(new ChatRequest("bob"));
-        var session = (await alice.ExpectAsync<ChatStarted>()).SessionId;
-        await bob.ExpectAsync<ChatStarted>();
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        await using var bob = await server.AddAndLogOnAsync("bob");
+        var session = await alice.StartChatWithAsync(bob, "bob");
 
         await alice.SendAsync(new Chat(session, "durable first"));
         await bob.ExpectAsync<Chat>();
@@ -84,13 +80,9 @@ public sealed class ChatSessionTests
     public async Task Ending_a_chat_notifies_only_the_other_party_and_ends_the_session()
     {
         await using var server = await InProcessServer.StartAsync();
-        server.AddUser("alice", "a");
-        server.AddUser("bob", "b");
-        await using var alice = await server.LogOnAsync("alice", "a");
-        await using var bob = await server.LogOnAsync("bob", "b");
-        await alice.SendAsync(new ChatRequest("bob"));
-        var session = (await alice.ExpectAsync<ChatStarted>()).SessionId;
-        await bob.ExpectAsync<ChatStarted>();
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        await using var bob = await server.AddAndLogOnAsync("bob");
+        var session = await alice.StartChatWithAsync(bob, "bob");
 
         await bob.SendAsync(new EndRequest(session));
         var notif = await alice.ExpectAsync<EndNotif>();
@@ -108,12 +100,9 @@ public sealed class ChatSessionTests
     public async Task A_party_that_disconnects_mid_session_ends_it_for_the_other()
     {
         await using var server = await InProcessServer.StartAsync();
-        server.AddUser("alice", "a");
-        server.AddUser("bob", "b");
-        await using var alice = await server.LogOnAsync("alice", "a");
-        var bob = await server.LogOnAsync("bob", "b");
-        await alice.SendAsync(new ChatRequest("bob"));
-        var session = (await alice.ExpectAsync<ChatStarted>()).SessionId;
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        var bob = await server.AddAndLogOnAsync("bob");
+        var session = await alice.StartChatWithAsync(bob, "bob");
 
         await bob.DisposeAsync(); // drops the TCP connection without LOG_OFF
         var notif = await alice.ExpectAsync<EndNotif>();
@@ -124,12 +113,9 @@ public sealed class ChatSessionTests
     public async Task Log_off_ends_the_session_for_the_peer_and_closes_the_connection()
     {
         await using var server = await InProcessServer.StartAsync();
-        server.AddUser("alice", "a");
-        server.AddUser("bob", "b");
-        await using var alice = await server.LogOnAsync("alice", "a");
-        var bob = await server.LogOnAsync("bob", "b");
-        await alice.SendAsync(new ChatRequest("bob"));
-        await alice.ExpectAsync<ChatStarted>();
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        var bob = await server.AddAndLogOnAsync("bob");
+        await alice.StartChatWithAsync(bob, "bob");
 
         await bob.LogOffAsync();
         Assert.Equal(EndReasons.PeerLeft, (await alice.ExpectAsync<EndNotif>()).Reason);

@@ -7,9 +7,7 @@ public sealed class HistoryTests
 {
     private static async Task<string> ChatAsync(Client.ParleyConnection from, Client.ParleyConnection to, string peer, params string[] lines)
     {
-        await from.SendAsync(new ChatRequest(peer));
-        var session = (await from.ExpectAsync<ChatStarted>()).SessionId;
-        await to.ExpectAsync<ChatStarted>();
+        var session = await from.StartChatWithAsync(to, peer);
         foreach (var line in lines)
         {
             await from.SendAsync(new Chat(session, line));
@@ -59,14 +57,10 @@ public sealed class HistoryTests
     public async Task A_message_over_the_size_limit_is_refused_and_neither_stored_nor_relayed()
     {
         await using var server = await InProcessServer.StartAsync(o => o with { MaxMessageBytes = 100 });
-        server.AddUser("alice", "a");
-        server.AddUser("bob", "b");
-        await using var alice = await server.LogOnAsync("alice", "a");
-        await using var bob = await server.LogOnAsync("bob", "b");
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        await using var bob = await server.AddAndLogOnAsync("bob");
         Assert.Equal(100, alice.MaxMessageBytes);
-        await alice.SendAsync(new ChatRequest("bob"));
-        var session = (await alice.ExpectAsync<ChatStarted>()).SessionId;
-        await bob.ExpectAsync<ChatStarted>();
+        var session = await alice.StartChatWithAsync(bob, "bob");
 
         await alice.SendAsync(new Chat(session, new string('é', 51))); // 102 UTF-8 bytes
         Assert.Equal(ErrorCodes.MessageTooLarge, (await alice.ExpectAsync<Error>()).Code);

@@ -9,13 +9,9 @@ internal static class Healthy
     {
         var suffix = Guid.NewGuid().ToString("N")[..8];
         string a = "ok-a-" + suffix, b = "ok-b-" + suffix;
-        server.AddUser(a, "pw");
-        server.AddUser(b, "pw");
-        await using var first = await server.LogOnAsync(a, "pw");
-        await using var second = await server.LogOnAsync(b, "pw");
-        await first.SendAsync(new ChatRequest(b));
-        var session = (await first.ExpectAsync<ChatStarted>()).SessionId;
-        await second.ExpectAsync<ChatStarted>();
+        await using var first = await server.AddAndLogOnAsync(a);
+        await using var second = await server.AddAndLogOnAsync(b);
+        var session = await first.StartChatWithAsync(second, b);
         await first.SendAsync(new Chat(session, "ping"));
         Assert.Equal("ping", (await second.ExpectAsync<Chat>()).Message);
         await second.SendAsync(new Chat(session, "pong"));

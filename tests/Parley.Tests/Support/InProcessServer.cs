@@ -53,6 +53,13 @@ internal sealed class InProcessServer : IAsyncDisposable
     public void AddUser(string clientId, string password) =>
         Assert.True(new UserStore(Database).TryAdd(clientId, Scram.CreateVerifier(password, FastIterations)));
 
+    /// <summary>Adds <paramref name="clientId"/> with the password "pw" and logs it on.</summary>
+    public async Task<ParleyConnection> AddAndLogOnAsync(string clientId)
+    {
+        AddUser(clientId, "pw");
+        return await LogOnAsync(clientId, "pw");
+    }
+
     public Task<ParleyConnection> LogOnAsync(string clientId, string password) =>
         ParleyConnection.LogOnAsync(ClientOptions, clientId, password, new CancellationTokenSource(Timeout).Token);
 
@@ -88,6 +95,16 @@ internal static class ConnectionExpectations
         using var timeout = new CancellationTokenSource(InProcessServer.Timeout);
         var message = await connection.Events.ReadAsync(timeout.Token);
         return Assert.IsType<T>(message);
+    }
+
+    /// <summary>CHAT_REQUEST from <paramref name="from"/> to <paramref name="peerId"/>; both get CHAT_STARTED. Returns the session ID.</summary>
+    public static async Task<string> StartChatWithAsync(this ParleyConnection from, ParleyConnection to, string peerId)
+    {
+        await from.SendAsync(new ChatRequest(peerId));
+        var atFrom = await from.ExpectAsync<ChatStarted>();
+        var atTo = await to.ExpectAsync<ChatStarted>();
+        Assert.Equal(atFrom.SessionId, atTo.SessionId);
+        return atFrom.SessionId;
     }
 
     /// <summary>The connection must end (after any messages, which are returned).</summary>
