@@ -21,6 +21,12 @@ public sealed record ParleyClientOptions
     /// <summary>Bound on one TCP frame from the server.</summary>
     public int MaxFrameBytes { get; init; } = Frame.DefaultMaxBodyBytes;
 
+    /// <summary>
+    /// Most PBKDF2 iterations the client will run. CHALLENGE is unauthenticated UDP, so without a cap a forged one
+    /// could keep the client hashing for hours.
+    /// </summary>
+    public int MaxIterations { get; init; } = 10_000_000;
+
     /// <summary>Incoming messages buffered before the client stops reading from the socket.</summary>
     public int EventQueueCapacity { get; init; } = 1024;
 }

@@ -93,12 +93,17 @@ public sealed class ParleyConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends one message. <paramref name="cancellationToken"/> can cancel the wait for the send lock, never a write in
+    /// progress: a record cut off mid-frame would break the sequence numbers and end the connection. A write the
+    /// server never drains is ended by <see cref="LogOffAsync"/> or disposal, which close the socket.
+    /// </summary>
     public async Task SendAsync(ParleyMessage message, CancellationToken cancellationToken = default)
     {
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _channel.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            await _channel.SendAsync(message, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -111,10 +116,9 @@ public sealed class ParleyConnection : IAsyncDisposable
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await SendAsync(new LogOff(), timeout.Token).ConfigureAwait(false);
+            await SendAsync(new LogOff()).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or TimeoutException or OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
         {
             // The link is already gone; closing it is all that is left.
         }
@@ -158,7 +162,16 @@ public sealed class ParleyConnection : IAsyncDisposable
         {
             while (true)
             {
-                var message = await _channel.ReadAsync(_closing.Token).ConfigureAwait(false);
+                ParleyMessage? message;
+                try
+                {
+                    message = await _channel.ReadAsync(_closing.Token).ConfigureAwait(false);
+                }
+                catch (ProtocolException e) when (!e.Fatal)
+                {
+                    continue; // Authenticated but not understood (a newer server's msgtype): skip it, as the server does.
+                }
+
                 if (message is null)
                 {
                     Close("the server closed the connection");

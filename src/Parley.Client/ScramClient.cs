@@ -31,17 +31,29 @@ internal sealed class ScramClient : IDisposable
         challenge.Rand.StartsWith(Hello.Nonce, StringComparison.Ordinal) && challenge.Rand.Length > Hello.Nonce.Length;
 
     /// <summary>Pays the PBKDF2 cost and builds the RESPONSE carrying ClientProof.</summary>
-    public Response Answer(Challenge challenge)
+    public Response Answer(Challenge challenge, int maxIterations = int.MaxValue)
     {
         if (challenge.Iterations < Scram.MinimumIterations)
         {
             throw new ParleyClientException(ClientFailure.ServerNotAuthentic, "The server asked for a weak password hash; refusing to log on.");
         }
 
+        if (challenge.Iterations > maxIterations)
+        {
+            throw new ParleyClientException(ClientFailure.ServerNotAuthentic,
+                $"The server asked for {challenge.Iterations} PBKDF2 iterations, more than the {maxIterations} this client allows; refusing to log on.");
+        }
+
+        var salt = FromBase64OrEmpty(challenge.Salt);
+        if (salt.Length is < 8 or > 64)
+        {
+            throw new ParleyClientException(ClientFailure.ServerNotAuthentic, "The server's CHALLENGE has no valid salt; refusing to log on.");
+        }
+
         _challenge = challenge;
         _authMessage = AuthTranscript.AuthMessage(Hello.ClientId, Hello.Nonce, Hello.EphemeralKey,
             challenge.Rand, challenge.Salt, challenge.Iterations, challenge.EphemeralKey);
-        var salted = Scram.SaltedPassword(_password, Convert.FromBase64String(challenge.Salt), challenge.Iterations);
+        var salted = Scram.SaltedPassword(_password, salt, challenge.Iterations);
         _clientKey = Scram.ClientKey(salted);
         _serverKey = Scram.ServerKey(salted);
         CryptographicOperations.ZeroMemory(salted);

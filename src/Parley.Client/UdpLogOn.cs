@@ -30,7 +30,7 @@ internal static class UdpLogOn
 
         var challenge = (Challenge)await ExchangeAsync(socket, options, scram.Hello,
             reply => reply is Challenge c && scram.IsOurs(c), cancellationToken).ConfigureAwait(false);
-        var response = scram.Answer(challenge);
+        var response = scram.Answer(challenge, options.MaxIterations);
         var answer = await ExchangeAsync(socket, options, response, reply => reply is AuthSuccess or AuthFail, cancellationToken).ConfigureAwait(false);
         if (answer is AuthFail fail)
         {

@@ -53,6 +53,12 @@ public sealed record ParleyServerOptions
     /// <summary>Messages queued for one client; a client that falls this far behind is disconnected.</summary>
     public int OutboundQueueCapacity { get; init; } = 1024;
 
+    /// <summary>
+    /// How long a sender waits for room in its peer's outbound queue before the peer is disconnected as too slow.
+    /// Until then a fast sender is slowed to its peer's pace rather than getting a healthy peer cut off.
+    /// </summary>
+    public TimeSpan SlowConsumerTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Time a new TCP connection has to send CONNECT.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -85,12 +91,17 @@ public sealed record ParleyServerOptions
         Check(UdpPort is >= 0 and <= 65535, "--port must be between 0 and 65535.");
         Check(TcpPort is >= 0 and <= 65535, "--tcp-port must be between 0 and 65535.");
         Check(ScramIterations >= Scram.MinimumIterations, $"--scram-iterations must be at least {Scram.MinimumIterations} (RFC 7677).");
-        Check(MaxMessageBytes > 0 && MaxMessageBytes <= MaxFrameBytes / 2, "--max-message-bytes must be positive and at most half of --max-frame-bytes.");
+        // JSON may escape every byte of a message as \uXXXX (6 bytes); the rest of a CHAT record fits in 1 KiB.
+        Check(MaxMessageBytes > 0 && (long)MaxMessageBytes * 6 + 1024 <= MaxFrameBytes,
+            "--max-message-bytes × 6 + 1024 must not exceed --max-frame-bytes (JSON may escape each byte as \\uXXXX).");
         Check(MaxFrameBytes >= 1024, "--max-frame-bytes must be at least 1024.");
         Check(MaxDatagramBytes >= 512, "--max-datagram-bytes must be at least 512.");
         Check(OutboundQueueCapacity >= 16, "--outbound-queue must be at least 16.");
         Check(MaxConnections >= 1 && MaxPendingHandshakes >= 1 && MaxPendingHandshakesPerAddress >= 1, "Connection and handshake limits must be at least 1.");
-        Check(ActivityTimeout > TimeSpan.Zero && KeepAliveInterval > TimeSpan.Zero, "Timeouts must be positive.");
+        // CONNECTED announces these in whole seconds, so each must be at least one.
+        Check(ActivityTimeout >= TimeSpan.FromSeconds(1), "--activity-timeout must be at least 1 second.");
+        Check(KeepAliveInterval >= TimeSpan.FromSeconds(1), "--keepalive must be at least 1 second.");
+        Check(ConnectTimeout > TimeSpan.Zero && SlowConsumerTimeout > TimeSpan.Zero && CookieLifetime > TimeSpan.Zero && ChallengeTimeout > TimeSpan.Zero, "Timeouts must be positive.");
         Check(HistoryQueueCapacity >= 1 && HistoryBatchSize >= 1 && HistoryPageSize >= 1, "History limits must be at least 1.");
     }
 }

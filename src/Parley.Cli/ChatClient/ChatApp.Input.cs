@@ -116,6 +116,10 @@ internal sealed partial class ChatApp
         {
             console.WriteLine("Could not send: the connection to the server is lost.");
         }
+        catch (Protocol.ProtocolException e)
+        {
+            console.WriteLine($"Could not send: {e.Message}");
+        }
     }
 
     private static string Unknown(string text) => $"Unknown command: {Display.Clean(text)}. Type /help for the list.";

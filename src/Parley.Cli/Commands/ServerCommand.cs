@@ -28,11 +28,17 @@ internal static class ServerCommand
         var outbound = new Option<int>("--outbound-queue") { Description = "Messages queued per client before a slow client is disconnected", DefaultValueFactory = _ => defaults.OutboundQueueCapacity };
         var handshakes = new Option<int>("--max-pending-handshakes") { Description = "Unanswered challenges held server-wide", DefaultValueFactory = _ => defaults.MaxPendingHandshakes };
         var perAddress = new Option<int>("--max-handshakes-per-address") { Description = "Unanswered challenges held per source address", DefaultValueFactory = _ => defaults.MaxPendingHandshakesPerAddress };
+        var maxDatagram = new Option<int>("--max-datagram-bytes") { Description = "Largest UDP datagram accepted; larger ones are dropped", DefaultValueFactory = _ => defaults.MaxDatagramBytes };
+        var slowConsumer = new Option<double>("--slow-consumer-timeout") { Description = "Seconds a sender waits for room in its peer's queue before the peer is disconnected as too slow", DefaultValueFactory = _ => defaults.SlowConsumerTimeout.TotalSeconds };
+        var connectTimeout = new Option<double>("--connect-timeout") { Description = "Seconds a new TCP connection has to send CONNECT", DefaultValueFactory = _ => defaults.ConnectTimeout.TotalSeconds };
+        var historyQueue = new Option<int>("--history-queue") { Description = "Chat messages waiting to be committed before senders wait", DefaultValueFactory = _ => defaults.HistoryQueueCapacity };
+        var historyBatch = new Option<int>("--history-batch") { Description = "Most messages committed in one transaction", DefaultValueFactory = _ => defaults.HistoryBatchSize };
+        var historyPage = new Option<int>("--history-page") { Description = "Messages read per page when answering HISTORY_REQ", DefaultValueFactory = _ => defaults.HistoryPageSize };
 
         var command = new Command("server", "Run the Parley server (UDP log-on, TCP chat relay, SQLite history)")
         {
             dataDir, address, port, tcpPort, iterations, activity, keepAlive, cookie, challenge, maxMessage, maxFrame,
-            maxConnections, outbound, handshakes, perAddress,
+            maxConnections, outbound, handshakes, perAddress, maxDatagram, slowConsumer, connectTimeout, historyQueue, historyBatch, historyPage,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -60,6 +66,12 @@ internal static class ServerCommand
                 OutboundQueueCapacity = result.GetValue(outbound),
                 MaxPendingHandshakes = result.GetValue(handshakes),
                 MaxPendingHandshakesPerAddress = result.GetValue(perAddress),
+                MaxDatagramBytes = result.GetValue(maxDatagram),
+                SlowConsumerTimeout = TimeSpan.FromSeconds(result.GetValue(slowConsumer)),
+                ConnectTimeout = TimeSpan.FromSeconds(result.GetValue(connectTimeout)),
+                HistoryQueueCapacity = result.GetValue(historyQueue),
+                HistoryBatchSize = result.GetValue(historyBatch),
+                HistoryPageSize = result.GetValue(historyPage),
             };
             return await RunAsync(options, cancellationToken).ConfigureAwait(false);
         });

@@ -22,6 +22,7 @@ internal sealed class HandshakeService(
     ILogger<HandshakeService> logger)
 {
     private const int NonceBytes = 18;
+    private const int AmplificationFactor = 3;
     private const string FailText = "Log-on failed: unknown client ID or wrong password.";
     private static readonly byte[] DummyStoredKey = new byte[Scram.KeyBytes];
 
@@ -34,8 +35,24 @@ internal sealed class HandshakeService(
 
     public int PendingCount => _pending.Count;
 
-    /// <summary>Answers one datagram; null means send nothing.</summary>
+    /// <summary>
+    /// Answers one datagram; null means send nothing. UDP sources can be forged, so no answer is more than three
+    /// times the size of what provoked it (the anti-amplification limit of QUIC, RFC 9000 §8): a tiny junk
+    /// datagram is dropped rather than answered with a longer ERROR aimed at a spoofed victim.
+    /// </summary>
     public byte[]? Handle(ReadOnlySpan<byte> datagram, IPEndPoint source)
+    {
+        var reply = Answer(datagram, source);
+        if (reply is not null && reply.Length > AmplificationFactor * datagram.Length)
+        {
+            logger.LogInformation("Dropped the reply to a {Bytes}-byte datagram from {Source} (amplification limit)", datagram.Length, source);
+            return null;
+        }
+
+        return reply;
+    }
+
+    private byte[]? Answer(ReadOnlySpan<byte> datagram, IPEndPoint source)
     {
         ParleyMessage message;
         try
@@ -132,7 +149,12 @@ internal sealed class HandshakeService(
         }
 
         var reply = Reply(Evaluate(pending, response));
-        _answered[response.Rand] = new Answered(response.Proof, reply, time.GetTimestamp());
+        if (_answered.Count < options.MaxPendingHandshakes)
+        {
+            // Bounded like the pending table; past the bound a lost reply means logging on again, not more memory.
+            _answered[response.Rand] = new Answered(response.Proof, reply, time.GetTimestamp());
+        }
+
         return reply;
     }
 
@@ -143,7 +165,7 @@ internal sealed class HandshakeService(
         var authMessage = AuthTranscript.AuthMessage(hello.ClientId, hello.Nonce, hello.EphemeralKey,
             challenge.Rand, challenge.Salt, challenge.Iterations, challenge.EphemeralKey);
         var proof = TryBase64(response.Proof);
-        var sameId = string.Equals(response.ClientId, hello.ClientId, StringComparison.Ordinal);
+        var sameId = ClientIds.Comparer.Equals(response.ClientId, hello.ClientId);
 
         // Unknown IDs run the same HMACs against a dummy key, so the reply takes as long as a wrong password's.
         var clientKey = Scram.VerifyClientProof(pending.User?.Verifier.StoredKey ?? DummyStoredKey, proof, authMessage);

@@ -28,8 +28,10 @@ internal sealed class ChatConnectionHandler(
 
         channel.Protect(send: keys.ServerToClient, receive: keys.ClientToServer);
         var client = new ClientConnection(keys.ClientId, connection, channel, router, options, logger);
-        client.TryEnqueue(new Connected(keys.ClientId, (int)options.ActivityTimeout.TotalSeconds,
-            (int)Math.Max(1, options.KeepAliveInterval.TotalSeconds), options.MaxMessageBytes));
+        // Whole seconds on the wire: the activity timeout rounds up (the server's own bound fires first), the
+        // keep-alive interval rounds down (the client pings a little early, never late).
+        client.TryEnqueue(new Connected(keys.ClientId, (int)Math.Ceiling(options.ActivityTimeout.TotalSeconds),
+            (int)options.KeepAliveInterval.TotalSeconds, options.MaxMessageBytes));
         router.Join(client);
         await client.RunAsync().ConfigureAwait(false);
     }

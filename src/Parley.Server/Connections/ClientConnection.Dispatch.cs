@@ -27,7 +27,15 @@ internal sealed partial class ClientConnection
                     return;
                 }
 
-                TryEnqueue(new Error(e.Code, e.Message));
+                try
+                {
+                    await ReplyAsync(new Error(e.Code, e.Message), token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+                {
+                    return;
+                }
+
                 continue;
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
@@ -58,45 +66,38 @@ internal sealed partial class ClientConnection
     /// <summary>Handles one message; false ends the connection.</summary>
     private async ValueTask<bool> DispatchAsync(ParleyMessage message, CancellationToken token)
     {
-        switch (message)
+        try
         {
-            case Ping:
-                TryEnqueue(new Pong());
-                return true;
-            case LogOff:
-                Close("logged off");
-                return false;
-            case ChatRequest request:
-                _router.RequestChat(this, request.ClientId);
-                return true;
-            case EndRequest end:
-                _router.EndChat(this, end.SessionId);
-                return true;
-            case Chat chat:
-                try
-                {
+            switch (message)
+            {
+                case LogOff:
+                    Close("logged off");
+                    return false;
+                case Chat chat:
                     await _router.RelayAsync(this, chat, token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return false;
-                }
-
-                return true;
-            case HistoryReq history:
-                try
-                {
+                    return true;
+                case HistoryReq history:
                     await _router.SendHistoryAsync(this, history.ClientId, token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
-                {
-                    return false;
-                }
+                    return true;
+            }
 
-                return true;
-            default:
-                TryEnqueue(new Error(ErrorCodes.NotAllowed, "That msgtype is not allowed from a connected client."));
-                return true;
+            var reply = message switch
+            {
+                Ping => new Pong(),
+                ChatRequest request => _router.RequestChat(this, request.ClientId),
+                EndRequest end => _router.EndChat(this, end.SessionId),
+                _ => new Error(ErrorCodes.NotAllowed, "That msgtype is not allowed from a connected client."),
+            };
+            if (reply is not null)
+            {
+                await ReplyAsync(reply, token).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+        {
+            return false;
         }
     }
 }

@@ -25,6 +25,8 @@ internal sealed partial class ClientConnection
     private string? _closeReason;
     private long _lastReceived = Environment.TickCount64;
     private long _lastActivity = Environment.TickCount64;
+    private TaskCompletionSource _flushed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _reserved;
 
     public ClientConnection(string clientId, ConnectionContext context, MessageChannel channel, ChatRouter router,
         ParleyServerOptions options, ILogger logger)
@@ -55,7 +57,10 @@ internal sealed partial class ClientConnection
 
     public string? CloseReason => Volatile.Read(ref _closeReason);
 
-    /// <summary>Queues a message without waiting. A client whose queue is full is too slow to keep and is closed.</summary>
+    /// <summary>
+    /// Queues a message caused by someone else (a relayed CHAT, END_NOTIF, CHAT_STARTED) without waiting, so no
+    /// one waits on this client. A client whose queue is full is too slow to keep and is closed.
+    /// </summary>
     public bool TryEnqueue(ParleyMessage message)
     {
         if (_outbound.Writer.TryWrite(message))
@@ -63,13 +68,58 @@ internal sealed partial class ClientConnection
             return true;
         }
 
-        Close("outbound queue full");
+        Close($"outbound queue full: {_outbound.Reader.Count} queued, dropping a {message.GetType().Name}");
         return false;
     }
 
-    /// <summary>Queues with backpressure, for replies this client asked for (history pages).</summary>
-    public ValueTask EnqueueAsync(ParleyMessage message, CancellationToken cancellationToken) =>
-        _outbound.Writer.WriteAsync(message, cancellationToken);
+    /// <summary>
+    /// Queues a reply to this client's own request (ERROR, PONG, UNREACHABLE, a history page), waiting while the
+    /// queue is half full. The wait holds up only this client's receive loop — backpressure on the client that
+    /// asked — and leaves the other half of the queue for messages from others, so neither a flood of requests nor
+    /// a long history replay gets a client that is reading dropped as slow.
+    /// </summary>
+    public async ValueTask ReplyAsync(ParleyMessage message, CancellationToken cancellationToken)
+    {
+        await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
+        if (!_outbound.Writer.TryWrite(message))
+        {
+            throw new ChannelClosedException();
+        }
+    }
+
+    /// <summary>
+    /// Called by a sender before its CHAT enters the history writer: waits until this client's queue, counting
+    /// relays already on their way through the writer, is under half full, then reserves a place. Group commit
+    /// relays a whole batch at once, so without this a fast sender could fill a healthy peer's queue between two
+    /// turns of its send loop. A peer that has not made room within <see cref="ParleyServerOptions.SlowConsumerTimeout"/>
+    /// has stopped reading: it is disconnected, which ends its session and frees the sender.
+    /// </summary>
+    public async ValueTask ReserveRelayAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.SlowConsumerTimeout);
+        try
+        {
+            await WaitForRoomAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogInformation("{ClientId} has not drained its queue for {Seconds} s", ClientId, _options.SlowConsumerTimeout.TotalSeconds);
+            Close("slow consumer");
+        }
+
+        Interlocked.Increment(ref _reserved);
+    }
+
+    /// <summary>Delivers a relay whose place was reserved with <see cref="ReserveRelayAsync"/>.</summary>
+    public bool TryEnqueueReserved(ParleyMessage message)
+    {
+        Interlocked.Decrement(ref _reserved);
+        return TryEnqueue(message);
+    }
+
+    /// <summary>Gives back a reservation whose message will not come (it failed to store).</summary>
+    public void ReleaseReservation() => Interlocked.Decrement(ref _reserved);
 
     /// <summary>Ends the connection once; later calls change nothing. Safe from any thread, never blocks.</summary>
     public void Close(string reason, Error? notice = null)
@@ -127,6 +177,21 @@ internal sealed partial class ClientConnection
         }
     }
 
+    private async ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // Read the signal before the count: a flush between the two completes the signal we hold.
+            var flushed = Volatile.Read(ref _flushed);
+            if (_outbound.Reader.Count + Volatile.Read(ref _reserved) < _options.OutboundQueueCapacity / 2 || CloseReason is not null)
+            {
+                return;
+            }
+
+            await flushed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private async Task SendLoopAsync()
     {
         var reader = _outbound.Reader;
@@ -136,10 +201,19 @@ internal sealed partial class ClientConnection
             {
                 while (reader.TryRead(out var message))
                 {
-                    _channel.Write(message);
+                    try
+                    {
+                        _channel.Write(message);
+                    }
+                    catch (ProtocolException e)
+                    {
+                        // Cannot happen within validated limits; if it does, this client misses one message, not all.
+                        _logger.LogError(e, "A {Type} for {ClientId} did not fit in a frame", message.GetType().Name, ClientId);
+                    }
                 }
 
                 await _channel.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                Interlocked.Exchange(ref _flushed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             }
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ConnectionAbortedException or OperationCanceledException)

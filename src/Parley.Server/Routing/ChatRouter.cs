@@ -68,33 +68,30 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         }
     }
 
-    public void RequestChat(ClientConnection from, string peerId)
+    /// <summary>Seed 001 chat phase step 1. Returns the reply for the requester alone (an ERROR or UNREACHABLE), if any.</summary>
+    public ParleyMessage? RequestChat(ClientConnection from, string peerId)
     {
         if (!ClientIds.IsValid(peerId))
         {
-            from.TryEnqueue(new Error(ErrorCodes.InvalidClientId, ClientIds.Rule));
-            return;
+            return new Error(ErrorCodes.InvalidClientId, ClientIds.Rule);
         }
 
         lock (_gate)
         {
             if (from.Session is not null)
             {
-                from.TryEnqueue(new Error(ErrorCodes.AlreadyInSession, "You are already in a chat; end it first."));
-                return;
+                return new Error(ErrorCodes.AlreadyInSession, "You are already in a chat; end it first.");
             }
 
             if (ClientIds.Comparer.Equals(peerId, from.ClientId))
             {
-                from.TryEnqueue(new Error(ErrorCodes.NotAllowed, "You cannot chat with yourself."));
-                return;
+                return new Error(ErrorCodes.NotAllowed, "You cannot chat with yourself.");
             }
 
             // Seed 001: UNREACHABLE when B is not connected or "already engaged in another chat session".
             if (!_online.TryGetValue(peerId, out var peer) || peer.Session is not null)
             {
-                from.TryEnqueue(new Unreachable(peerId));
-                return;
+                return new Unreachable(peerId);
             }
 
             var session = new ChatSession(NewSessionId(), from, peer);
@@ -106,9 +103,11 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         }
 
         logger.LogInformation("Chat session started between {A} and {B}", from.ClientId, peerId);
+        return null;
     }
 
-    public void EndChat(ClientConnection from, string sessionId)
+    /// <summary>Seed 001 chat phase steps 2–3. Returns an ERROR for the requester if the session is not theirs.</summary>
+    public ParleyMessage? EndChat(ClientConnection from, string sessionId)
     {
         lock (_gate)
         {
@@ -119,35 +118,46 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
             else if (from.LastEndedSessionId != sessionId)
             {
                 // An END_REQUEST crossing the peer's END_NOTIF is not an error; any other unknown session is.
-                from.TryEnqueue(new Error(ErrorCodes.NotInSession, "You are not in that chat session."));
+                return new Error(ErrorCodes.NotInSession, "You are not in that chat session.");
             }
         }
+
+        return null;
     }
 
     /// <summary>Stores a CHAT durably, then relays it to the other party only (seed 001 step 1, "Chat History").</summary>
     public async ValueTask RelayAsync(ClientConnection from, Chat chat, CancellationToken cancellationToken)
     {
-        ClientConnection peer;
+        ClientConnection? peer;
         lock (_gate)
         {
-            if (from.Session is not { } session || session.Id != chat.SessionId)
-            {
-                from.TryEnqueue(new Error(ErrorCodes.NotInSession, "That chat has ended; your message was not delivered."));
-                return;
-            }
+            peer = from.Session is { } session && session.Id == chat.SessionId ? session.PeerOf(from) : null;
+        }
 
-            peer = session.PeerOf(from);
+        if (peer is null)
+        {
+            await from.ReplyAsync(new Error(ErrorCodes.NotInSession, "That chat has ended; your message was not delivered."), cancellationToken).ConfigureAwait(false);
+            return;
         }
 
         if (Encoding.UTF8.GetByteCount(chat.Message) > options.MaxMessageBytes)
         {
-            from.TryEnqueue(new Error(ErrorCodes.MessageTooLarge,
-                $"Messages are limited to {options.MaxMessageBytes} bytes; yours was not sent."));
+            await from.ReplyAsync(new Error(ErrorCodes.MessageTooLarge,
+                $"Messages are limited to {options.MaxMessageBytes} bytes; yours was not sent."), cancellationToken).ConfigureAwait(false);
             return;
         }
 
+        await peer.ReserveRelayAsync(cancellationToken).ConfigureAwait(false);
         var stored = new StoredMessage(chat.SessionId, from.ClientId, peer.ClientId, chat.Message, time.GetUtcNow().ToUnixTimeMilliseconds());
-        await history.AppendAsync(stored, new RelayOnCommit(from, peer), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await history.AppendAsync(stored, new RelayOnCommit(from, peer), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            peer.ReleaseReservation();
+            throw;
+        }
     }
 
     /// <summary>Streams every stored message between the requester and <paramref name="peerId"/>, then HISTORY_END.</summary>
@@ -155,7 +165,7 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
     {
         if (!ClientIds.IsValid(peerId))
         {
-            to.TryEnqueue(new Error(ErrorCodes.InvalidClientId, ClientIds.Rule));
+            await to.ReplyAsync(new Error(ErrorCodes.InvalidClientId, ClientIds.Rule), cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -166,7 +176,7 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
             var page = await messages.ReadConversationAsync(to.ClientId, peerId, after, options.HistoryPageSize, cancellationToken).ConfigureAwait(false);
             foreach (var m in page)
             {
-                await to.EnqueueAsync(new HistoryResp(m.Sender, m.Body, m.SessionId, m.SentAt), cancellationToken).ConfigureAwait(false);
+                await to.ReplyAsync(new HistoryResp(m.Sender, m.Body, m.SessionId, m.SentAt), cancellationToken).ConfigureAwait(false);
                 after = m.Id;
                 count++;
             }
@@ -177,7 +187,7 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
             }
         }
 
-        await to.EnqueueAsync(new HistoryEnd(peerId, count), cancellationToken).ConfigureAwait(false);
+        await to.ReplyAsync(new HistoryEnd(peerId, count), cancellationToken).ConfigureAwait(false);
     }
 
     private void EndSessionLocked(ClientConnection from, string reason)
@@ -212,9 +222,12 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
     private sealed class RelayOnCommit(ClientConnection from, ClientConnection peer) : ICommitObserver
     {
         public void OnCommitted(StoredMessage stored) =>
-            peer.TryEnqueue(new Chat(stored.SessionId, stored.Body, stored.Sender, stored.SentAt));
+            peer.TryEnqueueReserved(new Chat(stored.SessionId, stored.Body, stored.Sender, stored.SentAt));
 
-        public void OnFailed(StoredMessage message, Exception error) =>
+        public void OnFailed(StoredMessage message, Exception error)
+        {
+            peer.ReleaseReservation();
             from.TryEnqueue(new Error(ErrorCodes.StorageFailed, "Your message could not be stored, so it was not delivered."));
+        }
     }
 }

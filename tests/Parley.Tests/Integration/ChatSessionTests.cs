@@ -171,4 +171,53 @@ public sealed class ChatSessionTests
         var rest = await alice.ExpectClosedAsync();
         Assert.Equal(ErrorCodes.IdleTimeout, Assert.IsType<Error>(Assert.Single(rest)).Code);
     }
+
+    [Fact]
+    public async Task A_peer_that_stops_reading_is_disconnected_and_its_partner_is_told()
+    {
+        await using var server = await InProcessServer.StartAsync(o => o with { OutboundQueueCapacity = 16, SlowConsumerTimeout = TimeSpan.FromSeconds(1) });
+        server.AddUser("alice", "pw");
+        server.AddUser("bob", "pw");
+
+        // Alice's client buffers everything it receives, so the refusals of her own flood cannot make her slow too.
+        await using var alice = await Client.ParleyConnection.LogOnAsync(server.ClientOptions with { EventQueueCapacity = 1_000_000 }, "alice", "pw");
+        await using var bob = await RawTcp.ConnectWithTicketAsync(server, await RawWire.AuthenticateAsync(server, "bob", "pw")); // never reads again
+        await alice.SendAsync(new ChatRequest("bob"));
+        var session = (await alice.ExpectAsync<ChatStarted>()).SessionId;
+
+        // Alice sends until bob's socket buffers and queue are full; the server must then cut bob off, not alice.
+        using var stop = new CancellationTokenSource(InProcessServer.Timeout);
+        var body = new string('x', 4000);
+        var sending = Task.Run(async () =>
+        {
+            for (var i = 0; i < 20_000 && !stop.IsCancellationRequested; i++)
+            {
+                await alice.SendAsync(new Chat(session, body), stop.Token);
+            }
+        });
+
+        EndNotif? end = null;
+        while (end is null)
+        {
+            switch (await alice.Events.ReadAsync(stop.Token))
+            {
+                case EndNotif n: end = n; break;
+                case Error e: Assert.Equal(ErrorCodes.NotInSession, e.Code); break; // sends that crossed the ending
+                case var other: Assert.Fail($"unexpected {other}"); break;
+            }
+        }
+
+        await stop.CancelAsync();
+        await sending.ContinueWith(_ => { }, TaskScheduler.Default);
+        Assert.Equal((session, EndReasons.PeerLeft), (end.SessionId, end.Reason));
+        Assert.Contains(server.Logs.Entries, e => e.Text.Contains("bob has not drained its queue for 1 s", StringComparison.Ordinal));
+
+        // Alice is still served: past the refusals of sends that crossed the ending, her request is answered.
+        await alice.SendAsync(new HistoryReq("nobody-at-all"));
+        using var timeout = new CancellationTokenSource(InProcessServer.Timeout);
+        while (await alice.Events.ReadAsync(timeout.Token) is Error refused)
+        {
+            Assert.Equal(ErrorCodes.NotInSession, refused.Code);
+        }
+    }
 }

@@ -91,4 +91,60 @@ public sealed class HistoryTests
         Assert.NotEmpty(server.Logs.Entries);
         Assert.DoesNotContain(server.Logs.Entries, e => e.Text.Contains(Secret, StringComparison.Ordinal) || e.Text.Contains("correct horse", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_history_longer_than_the_outbound_queue_does_not_crowd_out_live_messages()
+    {
+        const int Stored = 300;
+        await using var server = await InProcessServer.StartAsync(o => o with { OutboundQueueCapacity = 16 });
+        await using (var writer = new Storage.HistoryWriter(server.Database))
+        {
+            for (var i = 0; i < Stored; i++)
+            {
+                await writer.AppendAndWaitAsync(new Storage.StoredMessage("old", i % 2 == 0 ? "alice" : "bob", i % 2 == 0 ? "bob" : "alice", $"old {i}", i), CancellationToken.None);
+            }
+        }
+
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        await using var carol = await server.AddAndLogOnAsync("carol");
+        var session = await carol.StartChatWithAsync(alice, "alice");
+
+        // Carol talks to alice while alice's history with bob streams in; alice must get all of both and stay connected.
+        await alice.SendAsync(new HistoryReq("bob"));
+        var live = Task.Run(async () =>
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                await carol.SendAsync(new Chat(session, $"live {i}"));
+            }
+        });
+
+        var history = new List<string>();
+        var chats = new List<string>();
+        var ended = false;
+        while (!ended || chats.Count < 40)
+        {
+            using var timeout = new CancellationTokenSource(InProcessServer.Timeout);
+            if (!await alice.Events.WaitToReadAsync(timeout.Token))
+            {
+                Assert.Fail("alice was disconnected: " + string.Join("; ", server.Logs.Entries.Select(e => e.Text).Where(t => t.Contains("alice", StringComparison.Ordinal))));
+            }
+
+            switch (await alice.Events.ReadAsync(timeout.Token))
+            {
+                case HistoryResp h: history.Add(h.Message); break;
+                case Chat c: chats.Add(c.Message); break;
+                case HistoryEnd end:
+                    Assert.Equal(Stored, end.Count);
+                    ended = true;
+                    break;
+                case var other: Assert.Fail($"unexpected {other}"); break;
+            }
+        }
+
+        await live;
+        Assert.Equal(Enumerable.Range(0, Stored).Select(i => $"old {i}"), history);
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"live {i}"), chats);
+        await alice.ExpectNothingPendingAsync();
+    }
 }

@@ -117,26 +117,58 @@ public sealed class LogOnTests
     public async Task The_client_refuses_a_server_that_cannot_prove_it_holds_the_verifier()
     {
         // A fake server that knows nothing about alice: it challenges properly but cannot sign.
+        var e = await LogOnToImpostorAsync(nonce => new Challenge(nonce + "xyzxyzxyzxyzxyz", Convert.ToBase64String(new byte[16]), 4096, NewKey()));
+        Assert.Equal(ClientFailure.ServerNotAuthentic, e.Failure);
+        Assert.Contains("could not prove", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_client_refuses_a_challenge_that_demands_unbounded_work()
+    {
+        var e = await LogOnToImpostorAsync(nonce => new Challenge(nonce + "xyzxyzxyzxyzxyz", Convert.ToBase64String(new byte[16]), int.MaxValue, NewKey()));
+        Assert.Equal(ClientFailure.ServerNotAuthentic, e.Failure);
+        Assert.Contains("PBKDF2 iterations", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_client_refuses_a_challenge_without_a_valid_salt()
+    {
+        var e = await LogOnToImpostorAsync(nonce => new Challenge(nonce + "xyzxyzxyzxyzxyz", "not base64!", 4096, NewKey()));
+        Assert.Equal(ClientFailure.ServerNotAuthentic, e.Failure);
+        Assert.Contains("salt", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Logs on to a fake UDP server that answers HELLO with <paramref name="challengeFor"/> and any RESPONSE with an unsigned AUTH_SUCCESS.</summary>
+    private static async Task<ParleyClientException> LogOnToImpostorAsync(Func<string, Challenge> challengeFor)
+    {
         using var fake = RawWire.UdpSocket();
-        var fakeEndPoint = (IPEndPoint)fake.LocalEndPoint!;
+        using var stop = new CancellationTokenSource(InProcessServer.Timeout);
         var impostor = Task.Run(async () =>
         {
             var buffer = new byte[2048];
-            var from = new IPEndPoint(IPAddress.Any, 0);
-            var hello = await fake.ReceiveFromAsync(buffer, from);
-            var h = Assert.IsType<Hello>(MessageCodec.Read(buffer.AsSpan(0, hello.ReceivedBytes)));
-            using var key = new Protocol.Security.EphemeralKey();
-            var challenge = new Challenge(h.Nonce + "xyzxyzxyzxyzxyz", Convert.ToBase64String(new byte[16]), 4096, key.PublicKeyBase64);
-            await fake.SendToAsync(MessageCodec.ToBytes(challenge), hello.RemoteEndPoint);
-            var response = await fake.ReceiveFromAsync(buffer, from);
-            var success = new AuthSuccess(Convert.ToBase64String(new byte[32]), Convert.ToBase64String(new byte[64]));
-            await fake.SendToAsync(MessageCodec.ToBytes(success), response.RemoteEndPoint);
+            while (!stop.IsCancellationRequested)
+            {
+                var got = await fake.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), stop.Token);
+                ParleyMessage reply = MessageCodec.Read(buffer.AsSpan(0, got.ReceivedBytes)) switch
+                {
+                    Hello h => challengeFor(h.Nonce),
+                    _ => new AuthSuccess(Convert.ToBase64String(new byte[32]), Convert.ToBase64String(new byte[64])),
+                };
+                await fake.SendToAsync(MessageCodec.ToBytes(reply), got.RemoteEndPoint, stop.Token);
+            }
         });
 
-        var options = new ParleyClientOptions { Host = "127.0.0.1", Port = fakeEndPoint.Port };
-        var e = await Assert.ThrowsAsync<ParleyClientException>(() => ParleyConnection.LogOnAsync(options, "alice", "pw"));
-        Assert.Equal(ClientFailure.ServerNotAuthentic, e.Failure);
-        await impostor;
+        var options = new ParleyClientOptions { Host = "127.0.0.1", Port = ((IPEndPoint)fake.LocalEndPoint!).Port };
+        var e = await Assert.ThrowsAsync<ParleyClientException>(() => ParleyConnection.LogOnAsync(options, "alice", "pw", stop.Token));
+        await stop.CancelAsync();
+        await impostor.ContinueWith(_ => { }, TaskScheduler.Default);
+        return e;
+    }
+
+    private static string NewKey()
+    {
+        using var key = new Protocol.Security.EphemeralKey();
+        return key.PublicKeyBase64;
     }
 
     [Fact]

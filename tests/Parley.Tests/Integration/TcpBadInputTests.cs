@@ -37,7 +37,7 @@ public sealed class TcpBadInputTests
     [Fact]
     public async Task A_frame_over_the_size_limit_is_refused_from_its_header()
     {
-        await using var server = await InProcessServer.StartAsync(o => o with { MaxFrameBytes = 4096, MaxMessageBytes = 1024 });
+        await using var server = await InProcessServer.StartAsync(o => o with { MaxFrameBytes = 4096, MaxMessageBytes = 512 });
         await using (var raw = await RawTcp.ConnectAsync(server))
         {
             var header = new byte[5];

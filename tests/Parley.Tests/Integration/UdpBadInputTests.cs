@@ -12,11 +12,24 @@ public sealed class UdpBadInputTests
         await using var server = await InProcessServer.StartAsync();
         using var socket = RawWire.UdpSocket();
         var udp = server.Server.UdpEndPoint;
-        Assert.Equal(ErrorCodes.BadMessage, Assert.IsType<Error>(await RawWire.UdpExchangeAsync(socket, udp, RawWire.Json("{\"msgtype\":"))).Code);
-        Assert.Equal(ErrorCodes.UnknownMsgType, Assert.IsType<Error>(await RawWire.UdpExchangeAsync(socket, udp, RawWire.Json("{\"msgtype\":\"HI\"}"))).Code);
-        Assert.Equal(ErrorCodes.NotAllowed, Assert.IsType<Error>(await RawWire.UdpExchangeAsync(socket, udp, MessageCodec.ToBytes(new ChatRequest("bob")))).Code);
+        const string Padding = "\"padding\":\"a realistic request is at least this long\"";
+        Assert.Equal(ErrorCodes.BadMessage, Assert.IsType<Error>(await RawWire.UdpExchangeAsync(socket, udp, RawWire.Json("{" + Padding + ",\"msgtype\":"))).Code);
+        Assert.Equal(ErrorCodes.UnknownMsgType, Assert.IsType<Error>(await RawWire.UdpExchangeAsync(socket, udp, RawWire.Json("{\"msgtype\":\"HI\"," + Padding + "}"))).Code);
+        Assert.Equal(ErrorCodes.NotAllowed, Assert.IsType<Error>(await RawWire.UdpExchangeAsync(socket, udp, MessageCodec.ToBytes(new ChatRequest("somebody-with-a-long-name")))).Code);
         Assert.Equal(ErrorCodes.InvalidClientId, Assert.IsType<Error>(await RawWire.UdpExchangeAsync(socket, udp, MessageCodec.ToBytes(new Hello("bad id", "n0nce-n0nce-n0nce-n0nce", "k")))).Code);
         Assert.Equal(ErrorCodes.ChallengeInvalid, Assert.IsType<Error>(await RawWire.UdpExchangeAsync(socket, udp, MessageCodec.ToBytes(new Response("alice", "never-issued", "AAAA")))).Code);
+        await Healthy.AssertServesAsync(server);
+    }
+
+    [Fact]
+    public async Task A_tiny_datagram_is_not_answered_with_a_larger_one()
+    {
+        // A forged source address would turn every answer into traffic aimed at a victim: answers stay within 3×.
+        await using var server = await InProcessServer.StartAsync();
+        using var socket = RawWire.UdpSocket();
+        Assert.Null(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, "x"u8.ToArray(), TimeSpan.FromMilliseconds(500)));
+        Assert.Null(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, RawWire.Json("{}"), TimeSpan.FromMilliseconds(500)));
+        Assert.Contains(server.Logs.Entries, e => e.Text.Contains("amplification limit", StringComparison.Ordinal));
         await Healthy.AssertServesAsync(server);
     }
 

@@ -60,4 +60,13 @@ public sealed class ScramTests
         Assert.DoesNotContain("correct horse", Encoding.UTF8.GetString(verifier.StoredKey) + Encoding.UTF8.GetString(verifier.ServerKey));
         Assert.Equal(Scram.SaltBytes, verifier.Salt.Length);
     }
+
+    [Fact]
+    public void Passwords_are_NFKC_normalized_so_equivalent_spellings_log_on()
+    {
+        // U+FB01 LATIN SMALL LIGATURE FI is NFKC-equivalent to "fi"; U+00C5 and "A" + U+030A are one letter two ways.
+        Assert.Equal(Scram.SaltedPassword("\uFB01sh", Salt, 4096), Scram.SaltedPassword("fish", Salt, 4096));
+        Assert.Equal(Scram.SaltedPassword("\u00C5se", Salt, 4096), Scram.SaltedPassword("A\u030Ase", Salt, 4096));
+        Assert.NotEqual(Scram.SaltedPassword("fish", Salt, 4096), Scram.SaltedPassword("Fish", Salt, 4096));
+    }
 }

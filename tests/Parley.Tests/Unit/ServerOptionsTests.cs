@@ -1,0 +1,45 @@
+using Parley.Server;
+
+namespace Parley.Tests.Unit;
+
+public sealed class ServerOptionsTests
+{
+    private static readonly ParleyServerOptions Defaults = new() { DataDirectory = "/tmp/unused" };
+
+    [Fact]
+    public void The_defaults_are_valid() => Defaults.Validate();
+
+    [Theory]
+    [InlineData(4096, 25600, true)]   // 4096 × 6 + 1024: every byte escaped still fits
+    [InlineData(4096, 25599, false)]
+    [InlineData(0, 65536, false)]
+    public void A_message_must_fit_in_a_frame_even_fully_escaped(int message, int frame, bool valid)
+    {
+        var options = Defaults with { MaxMessageBytes = message, MaxFrameBytes = frame };
+        if (valid)
+        {
+            options.Validate();
+        }
+        else
+        {
+            Assert.Contains("--max-message-bytes", Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Announced_timeouts_must_be_at_least_a_second()
+    {
+        Assert.Contains("--activity-timeout", Assert.Throws<ArgumentException>((Defaults with { ActivityTimeout = TimeSpan.FromMilliseconds(500) }).Validate).Message, StringComparison.Ordinal);
+        Assert.Contains("--keepalive", Assert.Throws<ArgumentException>((Defaults with { KeepAliveInterval = TimeSpan.FromMilliseconds(400) }).Validate).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(65536)]
+    public void Ports_must_be_ports(int port) =>
+        Assert.Throws<ArgumentException>((Defaults with { UdpPort = port }).Validate);
+
+    [Fact]
+    public void Iterations_below_the_RFC_7677_minimum_are_refused() =>
+        Assert.Contains("4096", Assert.Throws<ArgumentException>((Defaults with { ScramIterations = 4095 }).Validate).Message, StringComparison.Ordinal);
+}
