@@ -50,7 +50,7 @@ internal sealed partial class ClientConnection
             }
 
             var now = Environment.TickCount64;
-            Volatile.Write(ref _lastReceived, now);
+            Volatile.Write(ref _lastAlive, now);
             if (message is not Ping)
             {
                 Volatile.Write(ref _lastActivity, now);

@@ -23,7 +23,7 @@ internal sealed partial class ClientConnection
     private readonly Channel<ParleyMessage> _outbound;
     private readonly CancellationTokenSource _closing = new();
     private string? _closeReason;
-    private long _lastReceived = Environment.TickCount64;
+    private long _lastAlive = Environment.TickCount64;
     private long _lastActivity = Environment.TickCount64;
     private TaskCompletionSource _flushed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _reserved;
@@ -40,7 +40,7 @@ internal sealed partial class ClientConnection
         _outbound = Channel.CreateBounded<ParleyMessage>(new BoundedChannelOptions(options.OutboundQueueCapacity)
         {
             SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full; EnqueueAsync waits.
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full (TryEnqueue); ReplyAsync waits for room first.
         });
     }
 
@@ -135,9 +135,13 @@ internal sealed partial class ClientConnection
         }
 
         _closing.Cancel();
+        Volatile.Read(ref _flushed).TrySetResult(); // wake anyone waiting for room: there will be none
     }
 
-    /// <summary>Called by the maintenance loop: enforces the activity timer and the keep-alive deadline.</summary>
+    /// <summary>
+    /// Called by the maintenance loop: enforces the activity timer (anything but PING counts) and the keep-alive
+    /// deadline (anything received, or any completed flush, counts).
+    /// </summary>
     public void CheckIdle(long now)
     {
         if (now - Volatile.Read(ref _lastActivity) > (long)_options.ActivityTimeout.TotalMilliseconds)
@@ -145,7 +149,7 @@ internal sealed partial class ClientConnection
             Close("activity timeout", new Error(ErrorCodes.IdleTimeout,
                 $"No activity for {(int)_options.ActivityTimeout.TotalSeconds} seconds; you have been logged off."));
         }
-        else if (now - Volatile.Read(ref _lastReceived) > 3 * (long)_options.KeepAliveInterval.TotalMilliseconds)
+        else if (now - Volatile.Read(ref _lastAlive) > 3 * (long)_options.KeepAliveInterval.TotalMilliseconds)
         {
             Close("keep-alive missed");
         }
@@ -213,6 +217,10 @@ internal sealed partial class ClientConnection
                 }
 
                 await _channel.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+
+                // A completed flush means the link still takes data, so the client counts as alive even while its
+                // PINGs wait unread behind a long history replay. A dead peer stops this once its buffers are full.
+                Volatile.Write(ref _lastAlive, Environment.TickCount64);
                 Interlocked.Exchange(ref _flushed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             }
         }
