@@ -1,4 +1,5 @@
 using Parley.Protocol.Framing;
+using Parley.Protocol.Security;
 
 namespace Parley.Client;
 
@@ -18,14 +19,14 @@ public sealed record ParleyClientOptions
     /// <summary>How long to keep retransmitting one UDP request before saying the server is not reachable.</summary>
     public TimeSpan UdpTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Bound on one TCP frame from the server.</summary>
-    public int MaxFrameBytes { get; init; } = Frame.DefaultMaxBodyBytes;
+    /// <summary>Bound on one TCP frame from the server: the protocol's maximum, so any valid server setting works.</summary>
+    public int MaxFrameBytes { get; init; } = Frame.MaximumBodyBytes;
 
     /// <summary>
     /// Most PBKDF2 iterations the client will run. CHALLENGE is unauthenticated UDP, so without a cap a forged one
     /// could keep the client hashing for hours.
     /// </summary>
-    public int MaxIterations { get; init; } = 10_000_000;
+    public int MaxIterations { get; init; } = Scram.MaximumIterations;
 
     /// <summary>Incoming messages buffered before the client stops reading from the socket.</summary>
     public int EventQueueCapacity { get; init; } = 1024;

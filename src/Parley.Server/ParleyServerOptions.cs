@@ -90,18 +90,21 @@ public sealed record ParleyServerOptions
 
         Check(UdpPort is >= 0 and <= 65535, "--port must be between 0 and 65535.");
         Check(TcpPort is >= 0 and <= 65535, "--tcp-port must be between 0 and 65535.");
-        Check(ScramIterations >= Scram.MinimumIterations, $"--scram-iterations must be at least {Scram.MinimumIterations} (RFC 7677).");
+        Check(ScramIterations is >= Scram.MinimumIterations and <= Scram.MaximumIterations,
+            $"--scram-iterations must be between {Scram.MinimumIterations} (RFC 7677) and {Scram.MaximumIterations} (what clients accept).");
+        Check(MaxFrameBytes is >= 2048 and <= Frame.MaximumBodyBytes, $"--max-frame-bytes must be between 2048 and {Frame.MaximumBodyBytes}.");
         // JSON may escape every byte of a message as \uXXXX (6 bytes); the rest of a CHAT record fits in 1 KiB.
         Check(MaxMessageBytes > 0 && (long)MaxMessageBytes * 6 + 1024 <= MaxFrameBytes,
             "--max-message-bytes × 6 + 1024 must not exceed --max-frame-bytes (JSON may escape each byte as \\uXXXX).");
-        Check(MaxFrameBytes >= 1024, "--max-frame-bytes must be at least 1024.");
         Check(MaxDatagramBytes >= 512, "--max-datagram-bytes must be at least 512.");
         Check(OutboundQueueCapacity >= 16, "--outbound-queue must be at least 16.");
         Check(MaxConnections >= 1 && MaxPendingHandshakes >= 1 && MaxPendingHandshakesPerAddress >= 1, "Connection and handshake limits must be at least 1.");
         // CONNECTED announces these in whole seconds, so each must be at least one.
         Check(ActivityTimeout >= TimeSpan.FromSeconds(1), "--activity-timeout must be at least 1 second.");
         Check(KeepAliveInterval >= TimeSpan.FromSeconds(1), "--keepalive must be at least 1 second.");
-        Check(ConnectTimeout > TimeSpan.Zero && SlowConsumerTimeout > TimeSpan.Zero && CookieLifetime > TimeSpan.Zero && ChallengeTimeout > TimeSpan.Zero, "Timeouts must be positive.");
+        // A sender waiting for room does not read its own PINGs; it must not outlast the keep-alive deadline.
+        Check(SlowConsumerTimeout > TimeSpan.Zero && SlowConsumerTimeout < 3 * KeepAliveInterval, $"--slow-consumer-timeout ({SlowConsumerTimeout.TotalSeconds:0.#} s) must be positive and under 3 × --keepalive ({3 * KeepAliveInterval.TotalSeconds:0.#} s); lower it too.");
+        Check(ConnectTimeout > TimeSpan.Zero && CookieLifetime > TimeSpan.Zero && ChallengeTimeout > TimeSpan.Zero, "Timeouts must be positive.");
         Check(HistoryQueueCapacity >= 1 && HistoryBatchSize >= 1 && HistoryPageSize >= 1, "History limits must be at least 1.");
     }
 }

@@ -82,7 +82,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 // Seed 001 step 7: the client tears down the TCP connection when the activity timer expires.
                 EndChatLocally();
                 await LogOffAsync().ConfigureAwait(false);
-                console.WriteLine($"Logged off after {(int)c.ActivityTimeout.TotalSeconds} seconds without activity.");
+                console.WriteLine($"Logged off: no activity for {c.ActivityTimeout.TotalSeconds:0.#} s.");
                 break;
         }
     }

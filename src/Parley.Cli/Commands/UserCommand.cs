@@ -37,9 +37,9 @@ internal static class UserCommand
             }
 
             var rounds = result.GetValue(iterations);
-            if (rounds < Scram.MinimumIterations)
+            if (rounds is < Scram.MinimumIterations or > Scram.MaximumIterations)
             {
-                Console.Error.WriteLine($"--scram-iterations must be at least {Scram.MinimumIterations} (RFC 7677).");
+                Console.Error.WriteLine($"--scram-iterations must be between {Scram.MinimumIterations} (RFC 7677) and {Scram.MaximumIterations} (what clients accept).");
                 return 2;
             }
 

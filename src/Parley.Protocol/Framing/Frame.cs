@@ -22,8 +22,11 @@ public static class Frame
 {
     public const int HeaderBytes = 5;
 
-    /// <summary>Default bound on a frame body; an option on both server and client.</summary>
+    /// <summary>Default bound on a frame body for the server.</summary>
     public const int DefaultMaxBodyBytes = 64 * 1024;
+
+    /// <summary>The largest frame body any Parley peer sends; clients accept up to this, whatever the server's setting.</summary>
+    public const int MaximumBodyBytes = 1024 * 1024;
 
     public static void WriteHeader(Span<byte> header, int bodyLength, FrameKind kind)
     {

@@ -16,6 +16,9 @@ public static class Scram
     public const int DefaultIterations = 600_000;
     public const int MinimumIterations = 4096;
 
+    /// <summary>The most a client runs (a CHALLENGE is unauthenticated, so it bounds the work one can demand).</summary>
+    public const int MaximumIterations = 10_000_000;
+
     private static readonly byte[] ClientKeyLabel = "Client Key"u8.ToArray();
     private static readonly byte[] ServerKeyLabel = "Server Key"u8.ToArray();
 

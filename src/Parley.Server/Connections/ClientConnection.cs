@@ -147,7 +147,7 @@ internal sealed partial class ClientConnection
         if (now - Volatile.Read(ref _lastActivity) > (long)_options.ActivityTimeout.TotalMilliseconds)
         {
             Close("activity timeout", new Error(ErrorCodes.IdleTimeout,
-                $"No activity for {(int)_options.ActivityTimeout.TotalSeconds} seconds; you have been logged off."));
+                $"No activity for {_options.ActivityTimeout.TotalSeconds:0.#} s; you have been logged off."));
         }
         else if (now - Volatile.Read(ref _lastAlive) > 3 * (long)_options.KeepAliveInterval.TotalMilliseconds)
         {

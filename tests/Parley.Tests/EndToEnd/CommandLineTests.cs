@@ -47,7 +47,7 @@ public sealed class CommandLineTests
         Assert.Contains("must not be empty", empty.Stderr, StringComparison.Ordinal);
         var weak = await ParleyProcess.RunAsync("pw", "user", "add", "bob", "--password-stdin", "--data-dir", dir, "--scram-iterations", "1000");
         Assert.Equal(2, weak.ExitCode);
-        Assert.Contains("at least 4096", weak.Stderr, StringComparison.Ordinal);
+        Assert.Contains("between 4096", weak.Stderr, StringComparison.Ordinal);
         Assert.Equal("0 subscribers", (await ParleyProcess.RunAsync(null, "user", "list", "--data-dir", dir)).Lines.Single());
         Directory.Delete(dir, recursive: true);
     }
@@ -62,6 +62,27 @@ public sealed class CommandLineTests
         await client.ExpectLineAsync("Log-on failed: unknown client ID or wrong password.");
         await client.SendLineAsync("Chat bob");
         await client.ExpectLineAsync("You are not logged on. Type \"Log on\" first.");
+    }
+
+    [Fact]
+    public async Task An_idle_client_is_logged_off_by_the_activity_timer()
+    {
+        // Seed 001 step 7. Client and server share the timeout (announced in CONNECTED); whichever fires first, the
+        // user is told and is logged off.
+        await using var server = await ServerProcess.StartAsync("--activity-timeout", "1");
+        await server.AddUserAsync("alice", "pw");
+        await using var client = await server.StartClientAsync("alice", "pw");
+        await client.SendLineAsync("Log on");
+        await client.ExpectLineAsync("Connected");
+        var notice = await client.WaitForLineAsync(l => l is "Logged off: no activity for 1 s." or "Error: No activity for 1 s; you have been logged off.");
+        if (notice.StartsWith("Error", StringComparison.Ordinal))
+        {
+            await client.ExpectLineAsync("Disconnected from the server (the server closed the connection).");
+        }
+
+        await server.Process.WaitForStderrAsync(l => l.Contains("alice disconnected", StringComparison.Ordinal));
+        await client.SendLineAsync("Chat bob");
+        await client.WaitForLineAsync(l => l == "You are not logged on. Type \"Log on\" first.");
     }
 
     [Fact]

@@ -164,6 +164,7 @@ public sealed class ChatSessionTests
         {
             ActivityTimeout = TimeSpan.FromSeconds(1),
             KeepAliveInterval = TimeSpan.FromSeconds(1),
+            SlowConsumerTimeout = TimeSpan.FromSeconds(2),
         });
         server.AddUser("alice", "a");
         await using var alice = await server.LogOnAsync("alice", "a");

@@ -148,6 +148,21 @@ public sealed class TcpBadInputTests
     }
 
     [Fact]
+    public async Task A_dropped_record_makes_the_next_one_close_the_connection()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "a");
+        await using (var raw = await RawTcp.ConnectWithTicketAsync(server, await RawWire.AuthenticateAsync(server, "alice", "a")))
+        {
+            _ = RawWire.SealedFrame(raw.Sealer!, new ChatRequest("lost")); // sealed with sequence 0, never sent
+            await raw.SendAsync(RawWire.SealedFrame(raw.Sealer!, new ChatRequest("arrives")));
+            Assert.All(await raw.ExpectClosedAsync(), m => Assert.Equal(ErrorCodes.RecordInvalid, Assert.IsType<Error>(m).Code));
+        }
+
+        await Healthy.AssertServesAsync(server);
+    }
+
+    [Fact]
     public async Task A_plaintext_frame_after_CONNECT_closes_the_connection()
     {
         await using var server = await InProcessServer.StartAsync();

@@ -39,7 +39,19 @@ public sealed class ServerOptionsTests
     public void Ports_must_be_ports(int port) =>
         Assert.Throws<ArgumentException>((Defaults with { UdpPort = port }).Validate);
 
+    [Theory]
+    [InlineData(4095)]
+    [InlineData(10_000_001)]
+    public void Iterations_outside_what_RFC_7677_and_clients_accept_are_refused(int iterations) =>
+        Assert.Contains("--scram-iterations", Assert.Throws<ArgumentException>((Defaults with { ScramIterations = iterations }).Validate).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData(2047)]
+    [InlineData(1024 * 1024 + 1)]
+    public void Frames_stay_within_what_every_client_accepts(int frame) =>
+        Assert.Contains("--max-frame-bytes", Assert.Throws<ArgumentException>((Defaults with { MaxFrameBytes = frame, MaxMessageBytes = 100 }).Validate).Message, StringComparison.Ordinal);
+
     [Fact]
-    public void Iterations_below_the_RFC_7677_minimum_are_refused() =>
-        Assert.Contains("4096", Assert.Throws<ArgumentException>((Defaults with { ScramIterations = 4095 }).Validate).Message, StringComparison.Ordinal);
+    public void A_sender_waiting_for_room_must_not_outlast_its_own_keep_alive_deadline() =>
+        Assert.Contains("--slow-consumer-timeout", Assert.Throws<ArgumentException>((Defaults with { SlowConsumerTimeout = TimeSpan.FromSeconds(90) }).Validate).Message, StringComparison.Ordinal);
 }
