@@ -29,11 +29,33 @@ public sealed class ParleyDatabase
 
     internal string ConnectionString { get; }
 
-    /// <summary>Opens (creating if needed) <c>parley.db</c> in <paramref name="dataDirectory"/> and applies the schema.</summary>
+    /// <summary>
+    /// Opens (creating if needed) <c>parley.db</c> in <paramref name="dataDirectory"/> and applies the schema. The file
+    /// holds password verifiers and every stored message, so a new directory is created 0700 and a new database
+    /// file 0600 (SQLite gives its -wal and -shm files the database's mode). Existing modes are left as the admin set them.
+    /// </summary>
     public static ParleyDatabase Open(string dataDirectory)
     {
-        Directory.CreateDirectory(dataDirectory);
-        var db = new ParleyDatabase(System.IO.Path.Combine(dataDirectory, FileName));
+        var path = System.IO.Path.Combine(dataDirectory, FileName);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(dataDirectory);
+        }
+        else
+        {
+            Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (!File.Exists(path))
+            {
+                using var created = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+            }
+        }
+
+        var db = new ParleyDatabase(path);
         using var connection = db.OpenConnection();
         using (var wal = connection.CreateCommand())
         {

@@ -119,7 +119,12 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 console.WriteLine($"{h.SessionId} from: {h.ClientId} {Display.Clean(h.Message)}");
                 break;
             case HistoryEnd end:
-                console.WriteLine(end.Count == 0 ? $"No history with {end.ClientId}" : $"End of history with {end.ClientId} ({end.Count} messages)");
+                console.WriteLine(end.Count switch
+                {
+                    0 => $"No history with {end.ClientId}",
+                    1 => $"End of history with {end.ClientId} (1 message)",
+                    _ => $"End of history with {end.ClientId} ({end.Count} messages)",
+                });
                 break;
             case Error error:
                 console.WriteLine($"Error: {Display.Clean(error.Text)}");
