@@ -63,11 +63,15 @@ public sealed class ParleyConnection : IAsyncDisposable
     internal static async Task<ParleyConnection> ConnectAsync(LogOnTicket ticket, ParleyClientOptions options, CancellationToken cancellationToken)
     {
         var tcp = new TcpClient(ticket.Address.AddressFamily) { NoDelay = true };
+
+        // The connect and the wait for CONNECTED get the same bound as a UDP request: a silent server is reported, not waited on forever.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.UdpTimeout);
         try
         {
             try
             {
-                await tcp.ConnectAsync(new IPEndPoint(ticket.Address, ticket.TcpPort), cancellationToken).ConfigureAwait(false);
+                await tcp.ConnectAsync(new IPEndPoint(ticket.Address, ticket.TcpPort), deadline.Token).ConfigureAwait(false);
             }
             catch (SocketException)
             {
@@ -76,15 +80,21 @@ public sealed class ParleyConnection : IAsyncDisposable
 
             var stream = tcp.GetStream();
             var channel = new MessageChannel(new StreamPipe(stream), options.MaxFrameBytes);
-            await channel.SendAsync(new Connect(ticket.ClientId, ticket.Cookie), cancellationToken).ConfigureAwait(false);
+            await channel.SendAsync(new Connect(ticket.ClientId, ticket.Cookie), deadline.Token).ConfigureAwait(false);
             channel.Protect(send: ticket.ClientToServer, receive: ticket.ServerToClient, acceptPlainRefusal: true);
-            var first = await ReadFirstAsync(channel, cancellationToken).ConfigureAwait(false);
+            var first = await ReadFirstAsync(channel, deadline.Token).ConfigureAwait(false);
             return first switch
             {
                 Connected connected => new ParleyConnection(tcp, channel, connected, options.EventQueueCapacity),
                 Error error => throw new ParleyClientException(ClientFailure.Refused, error.Text),
                 _ => throw new ParleyClientException(ClientFailure.Refused, "The server did not answer CONNECT with CONNECTED."),
             };
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            tcp.Dispose();
+            throw new ParleyClientException(ClientFailure.ServerUnreachable,
+                $"The server at {ticket.Address}:{ticket.TcpPort} did not complete the connection within {options.UdpTimeout.TotalSeconds:0.#} s.");
         }
         catch
         {

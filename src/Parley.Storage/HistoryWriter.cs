@@ -40,7 +40,24 @@ public sealed class HistoryWriter : IAsyncDisposable
 
     /// <summary>Queues a message; returns once it is queued (not yet committed).</summary>
     public ValueTask AppendAsync(StoredMessage message, ICommitObserver observer, CancellationToken cancellationToken) =>
-        _queue.Writer.WriteAsync(new Pending(message, observer), cancellationToken);
+        _queue.Writer.WriteAsync(new Pending(message, observer, null), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the writer's task after every message queued before it has been committed
+    /// and its observer told — an ordering barrier. The server sends END_NOTIF this way, so the notice that a chat
+    /// ended can never overtake the chat's last messages. After disposal the action runs at once.
+    /// </summary>
+    public async ValueTask AfterPendingAsync(Action action, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(new Pending(null, null, action), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            action();
+        }
+    }
 
     /// <summary>Queues a message and completes with it (its <see cref="StoredMessage.Id"/> set) once it is durable.</summary>
     public async Task<StoredMessage> AppendAndWaitAsync(StoredMessage message, CancellationToken cancellationToken)
@@ -70,30 +87,42 @@ public sealed class HistoryWriter : IAsyncDisposable
             while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var item))
             {
                 batch.Add(item);
-                messages.Add(item.Message);
+                if (item.Message is not null)
+                {
+                    messages.Add(item.Message);
+                }
             }
 
             Exception? failure = null;
             try
             {
-                MessageStore.InsertBatch(connection, messages, ids);
+                if (messages.Count > 0)
+                {
+                    MessageStore.InsertBatch(connection, messages, ids);
+                }
             }
             catch (Exception e)
             {
                 failure = e;
             }
 
-            for (var i = 0; i < batch.Count; i++)
+            // Tell everyone in queue order; the i-th message of the batch got ids[stored].
+            var stored = 0;
+            foreach (var (message, observer, barrier) in batch)
             {
                 try
                 {
-                    if (failure is null)
+                    if (message is null)
                     {
-                        batch[i].Observer.OnCommitted(batch[i].Message with { Id = ids[i] });
+                        barrier!();
+                    }
+                    else if (failure is null)
+                    {
+                        observer!.OnCommitted(message with { Id = ids[stored++] });
                     }
                     else
                     {
-                        batch[i].Observer.OnFailed(batch[i].Message, failure);
+                        observer!.OnFailed(message, failure);
                     }
                 }
                 catch (Exception)
@@ -104,7 +133,8 @@ public sealed class HistoryWriter : IAsyncDisposable
         }
     }
 
-    private sealed record Pending(StoredMessage Message, ICommitObserver Observer);
+    /// <summary>A message with its observer, or (Message null) a barrier action.</summary>
+    private sealed record Pending(StoredMessage? Message, ICommitObserver? Observer, Action? Barrier);
 
     private sealed class CompletionObserver : ICommitObserver
     {

@@ -102,7 +102,8 @@ internal sealed partial class ChatApp
         }
         catch (ParleyClientException e)
         {
-            console.WriteLine(e.Message);
+            // The text may quote an unauthenticated datagram or frame (AUTH_FAIL, ERROR): never let it drive the terminal.
+            console.WriteLine(Display.Clean(e.Message));
         }
     }
 
@@ -118,7 +119,7 @@ internal sealed partial class ChatApp
         }
         catch (Protocol.ProtocolException e)
         {
-            console.WriteLine($"Could not send: {e.Message}");
+            console.WriteLine($"Could not send: {Display.Clean(e.Message)}");
         }
     }
 

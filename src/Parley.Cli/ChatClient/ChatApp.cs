@@ -17,6 +17,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
     private ParleyConnection? _connection;
     private string? _sessionId;
     private string? _peer;
+    private string? _lastEndedSessionId;
     private long _lastInput = Environment.TickCount64;
     private bool _quit;
 
@@ -105,10 +106,12 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             case Unreachable:
                 console.WriteLine("Correspondent unreachable");
                 break;
-            case Chat chat when chat.SessionId == _sessionId:
+            case Chat chat when chat.SessionId == _sessionId || chat.SessionId == _lastEndedSessionId:
+                // A message the peer sent as we ended the chat crossed our END_REQUEST: show it rather than lose it.
                 console.WriteLine($"{chat.From}: {Display.Clean(chat.Message)}");
                 break;
             case EndNotif end when end.SessionId == _sessionId:
+                _lastEndedSessionId = _sessionId;
                 _sessionId = null;
                 _peer = null;
                 console.WriteLine("Chat ended");
@@ -146,6 +149,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
     {
         if (InChat)
         {
+            _lastEndedSessionId = _sessionId;
             _sessionId = null;
             _peer = null;
             console.WriteLine("Chat ended");

@@ -111,6 +111,8 @@ internal sealed class HandshakeService(
             return Reply(new Error(ErrorCodes.ServerBusy, "The server is busy; try again shortly."));
         }
 
+        // Look the user up before taking a per-address slot, so a failing lookup cannot leak one.
+        var user = users.Find(hello.ClientId);
         if (_pendingPerAddress.AddOrUpdate(source, 1, (_, n) => n + 1) > options.MaxPendingHandshakesPerAddress)
         {
             DecrementAddress(source);
@@ -118,7 +120,6 @@ internal sealed class HandshakeService(
             return Reply(new Error(ErrorCodes.RateLimited, "Too many log-ons in progress from your address; try again shortly."));
         }
 
-        var user = users.Find(hello.ClientId);
         var verifierSalt = user?.Verifier.Salt ?? FakeSalt(hello.ClientId);
         var iterations = user?.Verifier.Iterations ?? options.ScramIterations;
         var rand = hello.Nonce + Convert.ToBase64String(RandomNumberGenerator.GetBytes(NonceBytes));

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 using Parley.Protocol;
 using Parley.Protocol.Framing;
@@ -39,7 +40,10 @@ internal sealed class ChatConnectionHandler(
     private async Task<SessionKeys?> AcceptConnectAsync(ConnectionContext connection, MessageChannel channel)
     {
         ParleyMessage? first;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+
+        // Kestrel asks connections to close at shutdown through this feature; one still waiting for CONNECT must go too.
+        var shutdown = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, shutdown);
         timeout.CancelAfter(options.ConnectTimeout);
         try
         {

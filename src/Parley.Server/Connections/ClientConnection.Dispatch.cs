@@ -84,8 +84,8 @@ internal sealed partial class ClientConnection
             var reply = message switch
             {
                 Ping => new Pong(),
-                ChatRequest request => _router.RequestChat(this, request.ClientId),
-                EndRequest end => _router.EndChat(this, end.SessionId),
+                ChatRequest request => await _router.RequestChatAsync(this, request.ClientId, token).ConfigureAwait(false),
+                EndRequest end => await _router.EndChatAsync(this, end.SessionId, token).ConfigureAwait(false),
                 _ => new Error(ErrorCodes.NotAllowed, "That msgtype is not allowed from a connected client."),
             };
             if (reply is not null)

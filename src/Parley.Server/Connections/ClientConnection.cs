@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 using Parley.Protocol;
 using Parley.Protocol.Framing;
@@ -25,7 +26,7 @@ internal sealed partial class ClientConnection
     private string? _closeReason;
     private long _lastAlive = Environment.TickCount64;
     private long _lastActivity = Environment.TickCount64;
-    private TaskCompletionSource _flushed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _roomSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _reserved;
 
     public ClientConnection(string clientId, ConnectionContext context, MessageChannel channel, ChatRouter router,
@@ -118,8 +119,12 @@ internal sealed partial class ClientConnection
         return TryEnqueue(message);
     }
 
-    /// <summary>Gives back a reservation whose message will not come (it failed to store).</summary>
-    public void ReleaseReservation() => Interlocked.Decrement(ref _reserved);
+    /// <summary>Gives back a reservation whose message will not come (it failed to store), waking anyone waiting for room.</summary>
+    public void ReleaseReservation()
+    {
+        Interlocked.Decrement(ref _reserved);
+        SignalRoom();
+    }
 
     /// <summary>Ends the connection once; later calls change nothing. Safe from any thread, never blocks.</summary>
     public void Close(string reason, Error? notice = null)
@@ -135,7 +140,7 @@ internal sealed partial class ClientConnection
         }
 
         _closing.Cancel();
-        Volatile.Read(ref _flushed).TrySetResult(); // wake anyone waiting for room: there will be none
+        Volatile.Read(ref _roomSignal).TrySetResult(); // wake anyone waiting for room: there will be none
     }
 
     /// <summary>
@@ -158,6 +163,9 @@ internal sealed partial class ClientConnection
     /// <summary>Runs both loops until the connection ends, then leaves the router (ending any session).</summary>
     public async Task RunAsync()
     {
+        // A backstop to ParleyServer's own shutdown pass: Kestrel's stop reaches every connection through this feature.
+        using var shutdown = _context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested.Register(
+            () => Close("server shutting down", new Error(ErrorCodes.ShuttingDown, "The server is shutting down.")));
         var sending = SendLoopAsync();
         try
         {
@@ -166,7 +174,7 @@ internal sealed partial class ClientConnection
         finally
         {
             Close("connection ended");
-            _router.Leave(this);
+            await _router.LeaveAsync(this).ConfigureAwait(false);
             _outbound.Writer.TryComplete();
 
             // Give the send loop a moment to deliver a final ERROR; a peer that will not read is cut off.
@@ -181,12 +189,16 @@ internal sealed partial class ClientConnection
         }
     }
 
+    /// <summary>Wakes every <see cref="WaitForRoomAsync"/> to look again (after a flush or a released reservation).</summary>
+    private void SignalRoom() =>
+        Interlocked.Exchange(ref _roomSignal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     private async ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
             // Read the signal before the count: a flush between the two completes the signal we hold.
-            var flushed = Volatile.Read(ref _flushed);
+            var flushed = Volatile.Read(ref _roomSignal);
             if (_outbound.Reader.Count + Volatile.Read(ref _reserved) < _options.OutboundQueueCapacity / 2 || CloseReason is not null)
             {
                 return;
@@ -221,7 +233,7 @@ internal sealed partial class ClientConnection
                 // A completed flush means the link still takes data, so the client counts as alive even while its
                 // PINGs wait unread behind a long history replay. A dead peer stops this once its buffers are full.
                 Volatile.Write(ref _lastAlive, Environment.TickCount64);
-                Interlocked.Exchange(ref _flushed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                SignalRoom();
             }
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ConnectionAbortedException or OperationCanceledException)

@@ -80,8 +80,21 @@ public sealed class ParleyServer : IAsyncDisposable
         var tcp = new IPEndPoint(options.Address, new Uri(address).Port);
         var handshakes = app.Services.GetRequiredService<HandshakeService>();
         handshakes.TcpPort = tcp.Port;
-        var udp = new UdpAuthListener(new IPEndPoint(options.Address, options.UdpPort), handshakes, options.MaxDatagramBytes,
-            app.Services.GetRequiredService<ILogger<UdpAuthListener>>());
+        UdpAuthListener udp;
+        try
+        {
+            udp = new UdpAuthListener(new IPEndPoint(options.Address, options.UdpPort), handshakes, options.MaxDatagramBytes,
+                app.Services.GetRequiredService<ILogger<UdpAuthListener>>());
+        }
+        catch
+        {
+            // The UDP port is taken (or similar): undo the half-started server rather than leave TCP listening.
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            await history.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Server");
         return new ParleyServer(app, udp, history, tcp, logger);
     }

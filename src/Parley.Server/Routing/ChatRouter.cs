@@ -10,9 +10,10 @@ namespace Parley.Server.Routing;
 
 /// <summary>
 /// Presence and chat sessions (seed 001 "Client A Initiates Chat Session to B"). One lock guards who is online and
-/// who is in which session; every operation under it is O(1) and never waits (enqueueing to a connection is
-/// non-blocking), so the lock is never held across I/O. Chat bodies are stored by <see cref="HistoryWriter"/> and
-/// relayed only after their commit; the router never reads a body.
+/// who is in which session; every operation under it is O(1) and never waits, so the lock is never held across I/O.
+/// Chat bodies are stored by <see cref="HistoryWriter"/> and relayed only after their commit; the router never reads
+/// a body. CHAT_STARTED and END_NOTIF are sent through the writer's ordering barrier, so each client sees a session's
+/// start, its messages and its end in that order.
 /// </summary>
 internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter history, MessageStore messages, TimeProvider time,
     ILogger<ChatRouter> logger)
@@ -55,8 +56,9 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
     }
 
     /// <summary>Marks a client offline and ends its session; the peer gets END_NOTIF (seed 001, issue #2).</summary>
-    public void Leave(ClientConnection connection)
+    public async ValueTask LeaveAsync(ClientConnection connection)
     {
+        (ClientConnection Peer, EndNotif Notice)? ended;
         lock (_gate)
         {
             if (_online.TryGetValue(connection.ClientId, out var current) && ReferenceEquals(current, connection))
@@ -64,13 +66,16 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
                 _online.Remove(connection.ClientId);
             }
 
-            EndSessionLocked(connection, EndReasons.PeerLeft);
+            ended = EndSessionLocked(connection, EndReasons.PeerLeft);
         }
+
+        await NotifyEndAsync(ended, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Seed 001 chat phase step 1. Returns the reply for the requester alone (an ERROR or UNREACHABLE), if any.</summary>
-    public ParleyMessage? RequestChat(ClientConnection from, string peerId)
+    public async ValueTask<ParleyMessage?> RequestChatAsync(ClientConnection from, string peerId, CancellationToken cancellationToken)
     {
+        ChatSession session;
         if (!ClientIds.IsValid(peerId))
         {
             return new Error(ErrorCodes.InvalidClientId, ClientIds.Rule);
@@ -94,26 +99,30 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
                 return new Unreachable(peerId);
             }
 
-            var session = new ChatSession(NewSessionId(), from, peer);
+            session = new ChatSession(NewSessionId(), from, peer);
             _sessions.Add(session.Id, session);
             from.Session = session;
             peer.Session = session;
-            from.TryEnqueue(new ChatStarted(session.Id, peer.ClientId));
-            peer.TryEnqueue(new ChatStarted(session.Id, from.ClientId));
         }
 
         logger.LogInformation("Chat session started between {A} and {B}", from.ClientId, peerId);
+        await history.AfterPendingAsync(() =>
+        {
+            session.A.TryEnqueue(new ChatStarted(session.Id, session.B.ClientId));
+            session.B.TryEnqueue(new ChatStarted(session.Id, session.A.ClientId));
+        }, cancellationToken).ConfigureAwait(false);
         return null;
     }
 
     /// <summary>Seed 001 chat phase steps 2–3. Returns an ERROR for the requester if the session is not theirs.</summary>
-    public ParleyMessage? EndChat(ClientConnection from, string sessionId)
+    public async ValueTask<ParleyMessage?> EndChatAsync(ClientConnection from, string sessionId, CancellationToken cancellationToken)
     {
+        (ClientConnection Peer, EndNotif Notice)? ended = null;
         lock (_gate)
         {
             if (from.Session?.Id == sessionId)
             {
-                EndSessionLocked(from, EndReasons.Ended);
+                ended = EndSessionLocked(from, EndReasons.Ended);
             }
             else if (from.LastEndedSessionId != sessionId)
             {
@@ -122,6 +131,7 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
             }
         }
 
+        await NotifyEndAsync(ended, cancellationToken).ConfigureAwait(false);
         return null;
     }
 
@@ -173,7 +183,18 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         long after = 0;
         while (true)
         {
-            var page = await messages.ReadConversationAsync(to.ClientId, peerId, after, options.HistoryPageSize, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<StoredMessage> page;
+            try
+            {
+                page = await messages.ReadConversationAsync(to.ClientId, peerId, after, options.HistoryPageSize, cancellationToken).ConfigureAwait(false);
+            }
+            catch (System.Data.Common.DbException e)
+            {
+                logger.LogError(e, "Reading history for {ClientId} failed", to.ClientId);
+                await to.ReplyAsync(new Error(ErrorCodes.StorageFailed, "The history could not be read; try again later."), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             foreach (var m in page)
             {
                 await to.ReplyAsync(new HistoryResp(m.Sender, m.Body, m.SessionId, m.SentAt), cancellationToken).ConfigureAwait(false);
@@ -190,11 +211,12 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         await to.ReplyAsync(new HistoryEnd(peerId, count), cancellationToken).ConfigureAwait(false);
     }
 
-    private void EndSessionLocked(ClientConnection from, string reason)
+    /// <summary>Ends <paramref name="from"/>'s session, if any; returns the notice its peer is owed.</summary>
+    private (ClientConnection Peer, EndNotif Notice)? EndSessionLocked(ClientConnection from, string reason)
     {
         if (from.Session is not { } session)
         {
-            return;
+            return null;
         }
 
         var peer = session.PeerOf(from);
@@ -203,8 +225,14 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         peer.Session = null;
         from.LastEndedSessionId = session.Id;
         peer.LastEndedSessionId = session.Id;
-        peer.TryEnqueue(new EndNotif(session.Id, reason));
+        return (peer, new EndNotif(session.Id, reason));
     }
+
+    /// <summary>Sends END_NOTIF behind every CHAT already on its way, so the last messages arrive before it.</summary>
+    private ValueTask NotifyEndAsync((ClientConnection Peer, EndNotif Notice)? ended, CancellationToken cancellationToken) =>
+        ended is var (peer, notice)
+            ? history.AfterPendingAsync(() => peer.TryEnqueue(notice), cancellationToken)
+            : ValueTask.CompletedTask;
 
     private string NewSessionId()
     {

@@ -202,6 +202,22 @@ public sealed partial class SeedScenarioTests
         await b.ExpectLineAsync("Chat ended");
     }
 
+    [Fact]
+    public async Task A_message_typed_just_before_End_chat_is_shown_before_Chat_ended()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        var (a, b) = await StartAliceAndBobAsync(server);
+        await using var disposeA = a;
+        await using var disposeB = b;
+        await BasicChatStepsOneToFourAsync(a, b);
+
+        await a.SendLineAsync("Bye Bob");
+        await a.SendLineAsync("End chat");
+        await a.ExpectLineAsync("Chat ended");
+        await b.ExpectLineAsync("alice: Bye Bob");
+        await b.ExpectLineAsync("Chat ended");
+    }
+
     /// <summary>Seed steps 1–4 of "Basic chat initiated and closed by A".</summary>
     private static async Task BasicChatStepsOneToFourAsync(ParleyProcess a, ParleyProcess b)
     {

@@ -221,4 +221,100 @@ public sealed class ChatSessionTests
             Assert.Equal(ErrorCodes.NotInSession, refused.Code);
         }
     }
+
+    [Theory]
+    [InlineData("end")]
+    [InlineData("logoff")]
+    [InlineData("drop")]
+    public async Task The_last_messages_before_a_chat_ends_reach_the_peer_before_the_end(string how)
+    {
+        await using var server = await InProcessServer.StartAsync();
+        var alice = await server.AddAndLogOnAsync("alice");
+        await using var bob = await server.AddAndLogOnAsync("bob");
+        var session = await alice.StartChatWithAsync(bob, "bob");
+
+        // No waiting between the messages and the end: the end must not overtake them.
+        for (var i = 0; i < 5; i++)
+        {
+            await alice.SendAsync(new Chat(session, $"last words {i}"));
+        }
+
+        switch (how)
+        {
+            case "end":
+                await alice.SendAsync(new EndRequest(session));
+                break;
+            case "logoff":
+                await alice.LogOffAsync();
+                break;
+            default:
+                await alice.DisposeAsync();
+                break;
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal($"last words {i}", (await bob.ExpectAsync<Chat>()).Message);
+        }
+
+        Assert.Equal(session, (await bob.ExpectAsync<EndNotif>()).SessionId);
+        await alice.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_failed_store_gives_back_the_peer_s_room_and_wakes_waiting_senders()
+    {
+        await using var server = await InProcessServer.StartAsync(o => o with { OutboundQueueCapacity = 16, SlowConsumerTimeout = TimeSpan.FromSeconds(5) });
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        await using var bob = await server.AddAndLogOnAsync("bob");
+        var session = await alice.StartChatWithAsync(bob, "bob");
+
+        // Every insert fails; a held write lock makes the first batch wait, so alice's later CHATs queue up behind it
+        // and reserve bob's room until the failures give it back.
+        using var admin = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.Options.DataDirectory, "parley.db")}");
+        admin.Open();
+        using (var trigger = admin.CreateCommand())
+        {
+            trigger.CommandText = "CREATE TRIGGER refuse BEFORE INSERT ON messages BEGIN SELECT RAISE(FAIL, 'disk on fire'); END;";
+            trigger.ExecuteNonQuery();
+        }
+
+        using (var hold = admin.CreateCommand())
+        {
+            hold.CommandText = "BEGIN IMMEDIATE;";
+            hold.ExecuteNonQuery();
+        }
+
+        for (var i = 0; i < 12; i++)
+        {
+            await alice.SendAsync(new Chat(session, $"m{i}"));
+        }
+
+        using (var release = admin.CreateCommand())
+        {
+            release.CommandText = "ROLLBACK;";
+            release.ExecuteNonQuery();
+        }
+
+        for (var i = 0; i < 12; i++)
+        {
+            Assert.Equal(ErrorCodes.StorageFailed, (await alice.ExpectAsync<Error>()).Code);
+        }
+
+        await bob.ExpectNothingPendingAsync(); // still connected, never judged slow
+        Assert.DoesNotContain(server.Logs.Entries, e => e.Text.Contains("has not drained", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Shutdown_does_not_wait_for_a_connection_that_never_sent_CONNECT()
+    {
+        var server = await InProcessServer.StartAsync(o => o with { ConnectTimeout = TimeSpan.FromMinutes(10) });
+        await using var silent = await RawTcp.ConnectAsync(server);
+        var stopping = server.DisposeAsync().AsTask();
+
+        // Kestrel gives connections 30 s to finish; ours must not need it.
+        var closed = silent.ExpectClosedAsync();
+        Assert.Same(closed, await Task.WhenAny(closed, Task.Delay(TimeSpan.FromSeconds(20))));
+        await stopping;
+    }
 }

@@ -147,4 +147,25 @@ public sealed class HistoryTests
         Assert.Equal(Enumerable.Range(0, 40).Select(i => $"live {i}"), chats);
         await alice.ExpectNothingPendingAsync();
     }
+
+    [Fact]
+    public async Task A_history_the_store_cannot_read_gets_STORAGE_FAILED_and_the_link_goes_on()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.ExpectedErrors.Add("Reading history");
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        using (var admin = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.Options.DataDirectory, "parley.db")}"))
+        {
+            admin.Open();
+            using var rename = admin.CreateCommand();
+            rename.CommandText = "ALTER TABLE messages RENAME TO messages_gone;";
+            rename.ExecuteNonQuery();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools(); // pooled connections cached the old schema
+        await alice.SendAsync(new HistoryReq("bob"));
+        Assert.Equal(ErrorCodes.StorageFailed, (await alice.ExpectAsync<Error>()).Code);
+        await alice.SendAsync(new ChatRequest("nobody"));
+        await alice.ExpectAsync<Unreachable>();
+    }
 }

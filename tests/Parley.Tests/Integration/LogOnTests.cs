@@ -205,4 +205,25 @@ public sealed class LogOnTests
         using var scram = new ScramClient(id, "x");
         return RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, MessageCodec.ToBytes(scram.Hello));
     }
+
+    [Fact]
+    public async Task A_TCP_port_that_never_answers_CONNECT_is_reported_not_waited_on()
+    {
+        var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+            var keys = new Protocol.Security.DirectionKeys(new byte[32], new byte[12]);
+            var ticket = new LogOnTicket(IPAddress.Loopback, port, "alice", "cookie", keys, keys);
+            var options = new ParleyClientOptions { UdpTimeout = TimeSpan.FromMilliseconds(500) };
+            var e = await Assert.ThrowsAsync<ParleyClientException>(() => ParleyConnection.ConnectAsync(ticket, options, CancellationToken.None));
+            Assert.Equal(ClientFailure.ServerUnreachable, e.Failure);
+            Assert.Contains($"127.0.0.1:{port} did not complete the connection", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
 }

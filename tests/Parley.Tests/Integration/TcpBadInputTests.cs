@@ -107,7 +107,7 @@ public sealed class TcpBadInputTests
             var frame = RawWire.SealedFrame(raw.Sealer!, new ChatRequest("bob"));
             frame[^1] ^= 0x80;
             await raw.SendAsync(frame);
-            Assert.All(await raw.ExpectClosedAsync(), m => Assert.Equal(ErrorCodes.RecordInvalid, Assert.IsType<Error>(m).Code));
+            Assert.Equal(ErrorCodes.RecordInvalid, Assert.IsType<Error>(Assert.Single(await raw.ExpectClosedAsync())).Code);
         }
 
         await Healthy.AssertServesAsync(server);
@@ -124,12 +124,14 @@ public sealed class TcpBadInputTests
             await raw.SendAsync(frame);
             Assert.IsType<Unreachable>(await raw.ReadAsync());
             await raw.SendAsync(frame);
-            Assert.All(await raw.ExpectClosedAsync(), m => Assert.Equal(ErrorCodes.RecordInvalid, Assert.IsType<Error>(m).Code));
+            Assert.Equal(ErrorCodes.RecordInvalid, Assert.IsType<Error>(Assert.Single(await raw.ExpectClosedAsync())).Code);
         }
 
         await Healthy.AssertServesAsync(server);
     }
 
+    // Two frames arrive together and the server stops at the first, so the second may be unread when it closes; the
+    // kernel then resets the connection and the closing ERROR can be lost. Only the close is certain.
     [Fact]
     public async Task Reordered_records_close_that_connection()
     {
@@ -156,7 +158,7 @@ public sealed class TcpBadInputTests
         {
             _ = RawWire.SealedFrame(raw.Sealer!, new ChatRequest("lost")); // sealed with sequence 0, never sent
             await raw.SendAsync(RawWire.SealedFrame(raw.Sealer!, new ChatRequest("arrives")));
-            Assert.All(await raw.ExpectClosedAsync(), m => Assert.Equal(ErrorCodes.RecordInvalid, Assert.IsType<Error>(m).Code));
+            Assert.Equal(ErrorCodes.RecordInvalid, Assert.IsType<Error>(Assert.Single(await raw.ExpectClosedAsync())).Code);
         }
 
         await Healthy.AssertServesAsync(server);
@@ -170,7 +172,7 @@ public sealed class TcpBadInputTests
         await using (var raw = await RawTcp.ConnectWithTicketAsync(server, await RawWire.AuthenticateAsync(server, "alice", "a")))
         {
             await raw.SendAsync(RawWire.PlainFrame(new ChatRequest("bob")));
-            Assert.All(await raw.ExpectClosedAsync(), m => Assert.Equal(ErrorCodes.RecordInvalid, Assert.IsType<Error>(m).Code));
+            Assert.Equal(ErrorCodes.RecordInvalid, Assert.IsType<Error>(Assert.Single(await raw.ExpectClosedAsync())).Code);
         }
 
         await Healthy.AssertServesAsync(server);
