@@ -13,10 +13,8 @@ public sealed partial class SeedScenarioTests
     [Fact]
     public async Task Basic_chat_initiated_and_closed_by_A()
     {
-        await using var server = await ServerProcess.StartAsync();
-        var (a, b) = await StartAliceAndBobAsync(server);
-        await using var disposeA = a;
-        await using var disposeB = b;
+        await using var pair = await AliceAndBob.StartAsync();
+        var (server, a, b) = pair;
 
         await BasicChatStepsOneToFourAsync(a, b);
 
@@ -101,10 +99,8 @@ public sealed partial class SeedScenarioTests
     [Fact]
     public async Task History_recall()
     {
-        await using var server = await ServerProcess.StartAsync();
-        var (a, b) = await StartAliceAndBobAsync(server);
-        await using var disposeA = a;
-        await using var disposeB = b;
+        await using var pair = await AliceAndBob.StartAsync();
+        var (server, a, b) = pair;
 
         // 0: the steps of "Basic chat initiated and closed by A" (B logs off too, so that step 1 can log it on).
         await BasicChatStepsOneToFourAsync(a, b);
@@ -187,13 +183,6 @@ public sealed partial class SeedScenarioTests
         }
     }
 
-    private static async Task<(ParleyProcess A, ParleyProcess B)> StartAliceAndBobAsync(ServerProcess server)
-    {
-        await server.AddUserAsync("alice", "alice-pw");
-        await server.AddUserAsync("bob", "bob-pw");
-        return (await server.StartClientAsync("alice", "alice-pw"), await server.StartClientAsync("bob", "bob-pw"));
-    }
-
     /// <summary>Seed step 5: A types "End chat" and displays "Chat ended"; B receives END_NOTIF and displays "Chat ended".</summary>
     private static async Task EndChatByAAsync(ParleyProcess a, ParleyProcess b)
     {
@@ -205,10 +194,8 @@ public sealed partial class SeedScenarioTests
     [Fact]
     public async Task A_message_typed_just_before_End_chat_is_shown_before_Chat_ended()
     {
-        await using var server = await ServerProcess.StartAsync();
-        var (a, b) = await StartAliceAndBobAsync(server);
-        await using var disposeA = a;
-        await using var disposeB = b;
+        await using var pair = await AliceAndBob.StartAsync();
+        var (server, a, b) = pair;
         await BasicChatStepsOneToFourAsync(a, b);
 
         await a.SendLineAsync("Bye Bob");
@@ -237,6 +224,25 @@ public sealed partial class SeedScenarioTests
     // Seed 001 "Chat History": <session_id> <from: sending client> <chat message>
     [GeneratedRegex("^(?<session>[0-9a-f]{8}) from: (?<from>\\S+) (?<text>.*)$")]
     private static partial Regex HistoryLine();
+}
+
+/// <summary>A server with alice and bob added and their (not yet logged on) clients running; disposes all three.</summary>
+internal sealed record AliceAndBob(ServerProcess Server, ParleyProcess A, ParleyProcess B) : IAsyncDisposable
+{
+    public static async Task<AliceAndBob> StartAsync()
+    {
+        var server = await ServerProcess.StartAsync();
+        await server.AddUserAsync("alice", "alice-pw");
+        await server.AddUserAsync("bob", "bob-pw");
+        return new AliceAndBob(server, await server.StartClientAsync("alice", "alice-pw"), await server.StartClientAsync("bob", "bob-pw"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+        await Server.DisposeAsync();
+    }
 }
 
 [CollectionDefinition(Name)]
