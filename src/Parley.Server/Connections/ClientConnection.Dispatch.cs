@@ -84,8 +84,8 @@ internal sealed partial class ClientConnection
             var reply = message switch
             {
                 Ping => new Pong(),
-                ChatRequest request => await _router.RequestChatAsync(this, request.ClientId, token).ConfigureAwait(false),
-                EndRequest end => await _router.EndChatAsync(this, end.SessionId, token).ConfigureAwait(false),
+                ChatRequest request => await _router.RequestChatAsync(this, request.ClientId).ConfigureAwait(false),
+                EndRequest end => await _router.EndChatAsync(this, end.SessionId).ConfigureAwait(false),
                 _ => new Error(ErrorCodes.NotAllowed, "That msgtype is not allowed from a connected client."),
             };
             if (reply is not null)

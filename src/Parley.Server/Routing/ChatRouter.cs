@@ -69,11 +69,11 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
             ended = EndSessionLocked(connection, EndReasons.PeerLeft);
         }
 
-        await NotifyEndAsync(ended, CancellationToken.None).ConfigureAwait(false);
+        await NotifyEndAsync(ended).ConfigureAwait(false);
     }
 
     /// <summary>Seed 001 chat phase step 1. Returns the reply for the requester alone (an ERROR or UNREACHABLE), if any.</summary>
-    public async ValueTask<ParleyMessage?> RequestChatAsync(ClientConnection from, string peerId, CancellationToken cancellationToken)
+    public async ValueTask<ParleyMessage?> RequestChatAsync(ClientConnection from, string peerId)
     {
         ChatSession session;
         if (!ClientIds.IsValid(peerId))
@@ -106,16 +106,18 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         }
 
         logger.LogInformation("Chat session started between {A} and {B}", from.ClientId, peerId);
+
+        // Not cancellable: once the session exists, both parties are owed the notice whatever happens to this request.
         await history.AfterPendingAsync(() =>
         {
             session.A.TryEnqueue(new ChatStarted(session.Id, session.B.ClientId));
             session.B.TryEnqueue(new ChatStarted(session.Id, session.A.ClientId));
-        }, cancellationToken).ConfigureAwait(false);
+        }, CancellationToken.None).ConfigureAwait(false);
         return null;
     }
 
     /// <summary>Seed 001 chat phase steps 2–3. Returns an ERROR for the requester if the session is not theirs.</summary>
-    public async ValueTask<ParleyMessage?> EndChatAsync(ClientConnection from, string sessionId, CancellationToken cancellationToken)
+    public async ValueTask<ParleyMessage?> EndChatAsync(ClientConnection from, string sessionId)
     {
         (ClientConnection Peer, EndNotif Notice)? ended = null;
         lock (_gate)
@@ -131,7 +133,7 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
             }
         }
 
-        await NotifyEndAsync(ended, cancellationToken).ConfigureAwait(false);
+        await NotifyEndAsync(ended).ConfigureAwait(false);
         return null;
     }
 
@@ -228,10 +230,13 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         return (peer, new EndNotif(session.Id, reason));
     }
 
-    /// <summary>Sends END_NOTIF behind every CHAT already on its way, so the last messages arrive before it.</summary>
-    private ValueTask NotifyEndAsync((ClientConnection Peer, EndNotif Notice)? ended, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Sends END_NOTIF behind every CHAT already on its way, so the last messages arrive before it. Not cancellable:
+    /// the peer is owed the notice even if the connection that ended the session is going away.
+    /// </summary>
+    private ValueTask NotifyEndAsync((ClientConnection Peer, EndNotif Notice)? ended) =>
         ended is var (peer, notice)
-            ? history.AfterPendingAsync(() => peer.TryEnqueue(notice), cancellationToken)
+            ? history.AfterPendingAsync(() => peer.TryEnqueue(notice), CancellationToken.None)
             : ValueTask.CompletedTask;
 
     private string NewSessionId()
