@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -79,7 +78,7 @@ public sealed class ParleyConnection : IAsyncDisposable
             }
 
             var stream = tcp.GetStream();
-            var channel = new MessageChannel(new StreamPipe(stream), options.MaxFrameBytes);
+            var channel = new MessageChannel(new StreamDuplexPipe(stream), options.MaxFrameBytes);
             await channel.SendAsync(new Connect(ticket.ClientId, ticket.Cookie), deadline.Token).ConfigureAwait(false);
             channel.Protect(send: ticket.ClientToServer, receive: ticket.ServerToClient, acceptPlainRefusal: true);
             var first = await ReadFirstAsync(channel, deadline.Token).ConfigureAwait(false);
@@ -224,12 +223,5 @@ public sealed class ParleyConnection : IAsyncDisposable
         {
             // The connection is ending; the receive loop records why.
         }
-    }
-
-    private sealed class StreamPipe(Stream stream) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = PipeReader.Create(stream);
-
-        public PipeWriter Output { get; } = PipeWriter.Create(stream);
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Parley.Protocol;
 using Parley.Protocol.Messages;
 using Parley.Protocol.Security;
 
@@ -44,7 +45,7 @@ internal sealed class ScramClient : IDisposable
                 $"The server asked for {challenge.Iterations} PBKDF2 iterations, more than the {maxIterations} this client allows; refusing to log on.");
         }
 
-        var salt = FromBase64OrEmpty(challenge.Salt);
+        var salt = WireBase64.DecodeOrEmpty(challenge.Salt);
         if (salt.Length is < 8 or > 64)
         {
             throw new ParleyClientException(ClientFailure.ServerNotAuthentic, "The server's CHALLENGE has no valid salt; refusing to log on.");
@@ -70,7 +71,7 @@ internal sealed class ScramClient : IDisposable
 
         var expected = Scram.ServerSignature(_serverKey, _authMessage);
         var ecdh = _ephemeral.Agree(_challenge.EphemeralKey);
-        if (ecdh is null || !CryptographicOperations.FixedTimeEquals(expected, FromBase64OrEmpty(success.ServerSignature)))
+        if (ecdh is null || !CryptographicOperations.FixedTimeEquals(expected, WireBase64.DecodeOrEmpty(success.ServerSignature)))
         {
             throw new ParleyClientException(ClientFailure.ServerNotAuthentic, "The server could not prove it knows your account; refusing to continue.");
         }
@@ -88,18 +89,6 @@ internal sealed class ScramClient : IDisposable
         if (_clientKey is not null)
         {
             CryptographicOperations.ZeroMemory(_clientKey);
-        }
-    }
-
-    private static byte[] FromBase64OrEmpty(string value)
-    {
-        try
-        {
-            return Convert.FromBase64String(value);
-        }
-        catch (FormatException)
-        {
-            return [];
         }
     }
 }

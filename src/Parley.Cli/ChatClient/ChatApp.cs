@@ -111,10 +111,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 console.WriteLine($"{chat.From}: {Display.Clean(chat.Message)}");
                 break;
             case EndNotif end when end.SessionId == _sessionId:
-                _lastEndedSessionId = _sessionId;
-                _sessionId = null;
-                _peer = null;
-                console.WriteLine("Chat ended");
+                EndChatLocally();
                 UpdatePrompt();
                 break;
             case HistoryResp h:

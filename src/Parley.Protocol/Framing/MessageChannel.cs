@@ -131,13 +131,13 @@ public sealed class MessageChannel : IDisposable
                 throw new ProtocolException(ErrorCodes.NotAllowed, "A sealed record arrived before CONNECT.", fatal: true);
             }
 
-            return WithContiguous(body, static span => MessageCodec.Read(span));
+            return ReadContiguous(body);
         }
 
         if (kind == FrameKind.Plain && _acceptPlainRefusal)
         {
             _acceptPlainRefusal = false;
-            return WithContiguous(body, static span => MessageCodec.Read(span)) as Error
+            return ReadContiguous(body) as Error
                 ?? throw new ProtocolException(ErrorCodes.RecordInvalid, "Only an ERROR may answer CONNECT in plaintext.", fatal: true);
         }
 
@@ -170,18 +170,18 @@ public sealed class MessageChannel : IDisposable
         }
     }
 
-    private static ParleyMessage WithContiguous(ReadOnlySequence<byte> body, Func<ReadOnlySpan<byte>, ParleyMessage> read)
+    private static ParleyMessage ReadContiguous(ReadOnlySequence<byte> body)
     {
         if (body.IsSingleSegment)
         {
-            return read(body.FirstSpan);
+            return MessageCodec.Read(body.FirstSpan);
         }
 
         var rented = ArrayPool<byte>.Shared.Rent((int)body.Length);
         try
         {
             body.CopyTo(rented);
-            return read(rented.AsSpan(0, (int)body.Length));
+            return MessageCodec.Read(rented.AsSpan(0, (int)body.Length));
         }
         finally
         {

@@ -24,16 +24,7 @@ public static class TicketBox
     /// <summary>The ticket, or null when the box was not sealed with these keys.</summary>
     public static AuthTicket? Open(DirectionKeys keys, string sealedBase64)
     {
-        byte[] sealedBytes;
-        try
-        {
-            sealedBytes = Convert.FromBase64String(sealedBase64);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-
+        var sealedBytes = WireBase64.DecodeOrEmpty(sealedBase64);
         if (sealedBytes.Length < TagBytes)
         {
             return null;

@@ -33,8 +33,6 @@ internal sealed class HandshakeService(
     /// <summary>The TCP port announced as port_number; set once the TCP listener is bound.</summary>
     public int TcpPort { get; set; }
 
-    public int PendingCount => _pending.Count;
-
     /// <summary>
     /// Answers one datagram; null means send nothing. UDP sources can be forged, so no answer is more than three
     /// times the size of what provoked it (the anti-amplification limit of QUIC, RFC 9000 §8): a tiny junk
@@ -165,12 +163,12 @@ internal sealed class HandshakeService(
         var challenge = pending.Challenge;
         var authMessage = AuthTranscript.AuthMessage(hello.ClientId, hello.Nonce, hello.EphemeralKey,
             challenge.Rand, challenge.Salt, challenge.Iterations, challenge.EphemeralKey);
-        var proof = TryBase64(response.Proof);
+        var proof = WireBase64.DecodeOrEmpty(response.Proof);
         var sameId = ClientIds.Comparer.Equals(response.ClientId, hello.ClientId);
 
         // Unknown IDs run the same HMACs against a dummy key, so the reply takes as long as a wrong password's.
         var clientKey = Scram.VerifyClientProof(pending.User?.Verifier.StoredKey ?? DummyStoredKey, proof, authMessage);
-        var ecdhSecret = clientKey is null ? null : ephemeralAgree(pending, hello.EphemeralKey);
+        var ecdhSecret = clientKey is null ? null : pending.ServerEphemeral.Agree(hello.EphemeralKey);
         if (pending.User is null || !sameId || clientKey is null || ecdhSecret is null)
         {
             logger.LogInformation("Log-on failed for a client ID from {Source}", pending.Source);
@@ -186,8 +184,6 @@ internal sealed class HandshakeService(
         var signature = Scram.ServerSignature(user.Verifier.ServerKey, authMessage);
         logger.LogInformation("{ClientId} authenticated from {Source}", user.ClientId, pending.Source);
         return new AuthSuccess(Convert.ToBase64String(signature), sealedTicket);
-
-        static byte[]? ephemeralAgree(PendingChallenge p, string clientKey) => p.ServerEphemeral.Agree(clientKey);
     }
 
     private byte[] FakeSalt(string clientId)
@@ -208,18 +204,6 @@ internal sealed class HandshakeService(
 
     private static Error ChallengeInvalid() =>
         new(ErrorCodes.ChallengeInvalid, "That challenge expired or was already answered; log on again.");
-
-    private static byte[] TryBase64(string value)
-    {
-        try
-        {
-            return Convert.FromBase64String(value);
-        }
-        catch (FormatException)
-        {
-            return [];
-        }
-    }
 
     private static byte[] Reply(ParleyMessage message) => MessageCodec.ToBytes(message);
 

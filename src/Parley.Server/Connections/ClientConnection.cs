@@ -48,8 +48,6 @@ internal sealed partial class ClientConnection
     /// <summary>The subscriber's ID as stored (its canonical letter case).</summary>
     public string ClientId { get; }
 
-    public string ConnectionId => _context.ConnectionId;
-
     /// <summary>The chat session this client is in; read and written only under the router's lock.</summary>
     internal ChatSession? Session { get; set; }
 

@@ -42,8 +42,6 @@ public sealed class ParleyServer : IAsyncDisposable
 
     public IPEndPoint TcpEndPoint { get; }
 
-    internal int OnlineCount => _app.Services.GetRequiredService<ChatRouter>().OnlineCount;
-
     public static Task<ParleyServer> StartAsync(ParleyServerOptions options, Action<ILoggingBuilder> configureLogging,
         CancellationToken cancellationToken = default) =>
         StartAsync(options, configureLogging, TimeProvider.System, cancellationToken);

@@ -22,17 +22,6 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
     private readonly Dictionary<string, ClientConnection> _online = new(ClientIds.Comparer);
     private readonly Dictionary<string, ChatSession> _sessions = new(StringComparer.Ordinal);
 
-    public int OnlineCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _online.Count;
-            }
-        }
-    }
-
     public ClientConnection[] Snapshot()
     {
         lock (_gate)

@@ -72,7 +72,7 @@ internal sealed class RawTcp : IAsyncDisposable
     {
         _tcp = tcp;
         _stream = tcp.GetStream();
-        _reader = new MessageChannel(new StreamDuplex(_stream));
+        _reader = new MessageChannel(new StreamDuplexPipe(_stream));
     }
 
     public RecordCipher? Sealer { get; private set; }
@@ -135,12 +135,5 @@ internal sealed class RawTcp : IAsyncDisposable
         Sealer?.Dispose();
         await _stream.DisposeAsync();
         _tcp.Dispose();
-    }
-
-    private sealed class StreamDuplex(Stream stream) : System.IO.Pipelines.IDuplexPipe
-    {
-        public System.IO.Pipelines.PipeReader Input { get; } = System.IO.Pipelines.PipeReader.Create(stream);
-
-        public System.IO.Pipelines.PipeWriter Output { get; } = System.IO.Pipelines.PipeWriter.Create(stream);
     }
 }
