@@ -161,7 +161,7 @@ internal sealed partial class ClientConnection
     /// <summary>Runs both loops until the connection ends, then leaves the router (ending any session).</summary>
     public async Task RunAsync()
     {
-        // A backstop to ParleyServer's own shutdown pass: Kestrel's stop reaches every connection through this feature.
+        // Server shutdown: Kestrel's stop asks every connection to close through this feature, late joiners included.
         using var shutdown = _context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested.Register(
             () => Close("server shutting down", new Error(ErrorCodes.ShuttingDown, "The server is shutting down.")));
         var sending = SendLoopAsync();

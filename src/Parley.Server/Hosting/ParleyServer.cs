@@ -103,11 +103,8 @@ public sealed class ParleyServer : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _maintenance.ConfigureAwait(false);
         await _udp.DisposeAsync().ConfigureAwait(false);
-        foreach (var client in _app.Services.GetRequiredService<ChatRouter>().Snapshot())
-        {
-            client.Close("server shutting down", new Protocol.Messages.Error(Protocol.Messages.ErrorCodes.ShuttingDown, "The server is shutting down."));
-        }
 
+        // Kestrel's stop asks every connection to close; each ClientConnection answers with SHUTTING_DOWN itself.
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         await _history.DisposeAsync().ConfigureAwait(false);

@@ -317,4 +317,14 @@ public sealed class ChatSessionTests
         Assert.Same(closed, await Task.WhenAny(closed, Task.Delay(TimeSpan.FromSeconds(20))));
         await stopping;
     }
+
+    [Fact]
+    public async Task A_connected_client_is_told_when_the_server_shuts_down()
+    {
+        var server = await InProcessServer.StartAsync();
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        await server.DisposeAsync();
+        var rest = await alice.ExpectClosedAsync();
+        Assert.Equal(ErrorCodes.ShuttingDown, Assert.IsType<Error>(Assert.Single(rest)).Code);
+    }
 }
