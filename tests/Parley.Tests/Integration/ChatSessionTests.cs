@@ -10,12 +10,9 @@ public sealed class ChatSessionTests
     public async Task Chat_starts_on_both_sides_and_messages_reach_only_the_peer()
     {
         await using var server = await InProcessServer.StartAsync();
-        server.AddUser("alice", "pw-alice");
-        server.AddUser("bob", "pw-bob");
-        server.AddUser("carol", "pw-carol");
-        await using var alice = await server.LogOnAsync("alice", "pw-alice");
-        await using var bob = await server.LogOnAsync("bob", "pw-bob");
-        await using var carol = await server.LogOnAsync("carol", "pw-carol");
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        await using var bob = await server.AddAndLogOnAsync("bob");
+        await using var carol = await server.AddAndLogOnAsync("carol");
 
         await alice.SendAsync(new ChatRequest("bob"));
         var atAlice = await alice.ExpectAsync<ChatStarted>();
@@ -139,12 +136,9 @@ public sealed class ChatSessionTests
     public async Task Chat_with_yourself_or_a_second_chat_is_refused_with_a_clear_error()
     {
         await using var server = await InProcessServer.StartAsync();
-        server.AddUser("alice", "a");
-        server.AddUser("bob", "b");
-        server.AddUser("carol", "c");
-        await using var alice = await server.LogOnAsync("alice", "a");
-        await using var bob = await server.LogOnAsync("bob", "b");
-        await using var carol = await server.LogOnAsync("carol", "c");
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        await using var bob = await server.AddAndLogOnAsync("bob");
+        await using var carol = await server.AddAndLogOnAsync("carol");
 
         await alice.SendAsync(new ChatRequest("Alice"));
         Assert.Equal(ErrorCodes.NotAllowed, (await alice.ExpectAsync<Error>()).Code);

@@ -83,9 +83,9 @@ public sealed class TcpBadInputTests
         server.AddUser("alice", "a");
         await using var raw = await RawTcp.ConnectWithTicketAsync(server, await RawWire.AuthenticateAsync(server, "alice", "a"));
 
-        await raw.SendAsync(SealedJson(raw, """{"msgtype":"SHOUT","text":"hi"}"""));
+        await raw.SendAsync(RawWire.SealedFrame(raw.Sealer!, RawWire.Json("""{"msgtype":"SHOUT","text":"hi"}""")));
         Assert.Equal(ErrorCodes.UnknownMsgType, Assert.IsType<Error>(await raw.ReadAsync()).Code);
-        await raw.SendAsync(SealedJson(raw, """{"msgtype":"CHAT_REQUEST"}"""));
+        await raw.SendAsync(RawWire.SealedFrame(raw.Sealer!, RawWire.Json("""{"msgtype":"CHAT_REQUEST"}""")));
         Assert.Equal(ErrorCodes.BadMessage, Assert.IsType<Error>(await raw.ReadAsync()).Code);
         await raw.SendAsync(RawWire.SealedFrame(raw.Sealer!, new Connect("alice", "again")));
         Assert.Equal(ErrorCodes.NotAllowed, Assert.IsType<Error>(await raw.ReadAsync()).Code);
@@ -176,14 +176,5 @@ public sealed class TcpBadInputTests
         }
 
         await Healthy.AssertServesAsync(server);
-    }
-
-    private static byte[] SealedJson(RawTcp raw, string json)
-    {
-        var plain = RawWire.Json(json);
-        var frame = new byte[5 + plain.Length + Protocol.Security.RecordCipher.TagBytes];
-        Protocol.Framing.Frame.WriteHeader(frame, plain.Length + Protocol.Security.RecordCipher.TagBytes, Protocol.Framing.FrameKind.Sealed);
-        raw.Sealer!.Seal(frame.AsSpan(0, 5), plain, frame.AsSpan(5));
-        return frame;
     }
 }

@@ -21,9 +21,11 @@ internal static class RawWire
 
     public static byte[] PlainFrame(ParleyMessage message) => PlainFrame(MessageCodec.ToBytes(message));
 
-    public static byte[] SealedFrame(RecordCipher sealer, ParleyMessage message)
+    public static byte[] SealedFrame(RecordCipher sealer, ParleyMessage message) => SealedFrame(sealer, MessageCodec.ToBytes(message));
+
+    /// <summary>Seals any bytes, valid JSON or not, as the next record.</summary>
+    public static byte[] SealedFrame(RecordCipher sealer, ReadOnlySpan<byte> plain)
     {
-        var plain = MessageCodec.ToBytes(message);
         var frame = new byte[Frame.HeaderBytes + plain.Length + RecordCipher.TagBytes];
         Frame.WriteHeader(frame, plain.Length + RecordCipher.TagBytes, FrameKind.Sealed);
         sealer.Seal(frame.AsSpan(0, Frame.HeaderBytes), plain, frame.AsSpan(Frame.HeaderBytes));

@@ -1,25 +1,16 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
-using System.Text;
 using Parley.Protocol;
 using Parley.Protocol.Framing;
 using Parley.Protocol.Messages;
 using Parley.Protocol.Security;
+using Parley.Tests.Support;
 
 namespace Parley.Tests.Unit;
 
 public sealed class FramingTests
 {
-    private static byte[] PlainFrame(string json)
-    {
-        var body = Encoding.UTF8.GetBytes(json);
-        var frame = new byte[Frame.HeaderBytes + body.Length];
-        Frame.WriteHeader(frame, body.Length, FrameKind.Plain);
-        body.CopyTo(frame, Frame.HeaderBytes);
-        return frame;
-    }
-
     [Fact]
     public void An_oversized_frame_is_refused_from_its_header_alone()
     {
@@ -34,7 +25,7 @@ public sealed class FramingTests
     [Fact]
     public void A_partial_frame_waits_for_the_rest()
     {
-        var frame = PlainFrame("""{"msgtype":"PING"}""");
+        var frame = RawWire.PlainFrame(RawWire.Json("""{"msgtype":"PING"}"""));
         var partial = new ReadOnlySequence<byte>(frame, 0, frame.Length - 1);
         Assert.False(Frame.TryRead(ref partial, 1024, out _, out _, out _));
         var whole = new ReadOnlySequence<byte>(frame);
@@ -48,7 +39,7 @@ public sealed class FramingTests
     public async Task Frames_that_arrive_together_are_all_read()
     {
         var pipe = new Pipe();
-        await pipe.Writer.WriteAsync(PlainFrame("""{"msgtype":"PING"}""").Concat(PlainFrame("""{"msgtype":"LOG_OFF"}""")).ToArray());
+        await pipe.Writer.WriteAsync(RawWire.PlainFrame(RawWire.Json("""{"msgtype":"PING"}""")).Concat(RawWire.PlainFrame(RawWire.Json("""{"msgtype":"LOG_OFF"}"""))).ToArray());
         await pipe.Writer.CompleteAsync();
         using var channel = new MessageChannel(new DuplexPipe(pipe.Reader, new Pipe().Writer));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -61,7 +52,7 @@ public sealed class FramingTests
     public async Task A_connection_that_ends_inside_a_frame_is_an_error()
     {
         var pipe = new Pipe();
-        var frame = PlainFrame("""{"msgtype":"PING"}""");
+        var frame = RawWire.PlainFrame(RawWire.Json("""{"msgtype":"PING"}"""));
         await pipe.Writer.WriteAsync(frame.AsMemory(0, 8));
         await pipe.Writer.CompleteAsync();
         using var channel = new MessageChannel(new DuplexPipe(pipe.Reader, new Pipe().Writer));
@@ -92,7 +83,7 @@ public sealed class FramingTests
     {
         var keys = new DirectionKeys(RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(12));
         var pipe = new Pipe();
-        await pipe.Writer.WriteAsync(PlainFrame("""{"msgtype":"PING"}"""));
+        await pipe.Writer.WriteAsync(RawWire.PlainFrame(RawWire.Json("""{"msgtype":"PING"}""")));
         using var channel = new MessageChannel(new DuplexPipe(pipe.Reader, new Pipe().Writer));
         channel.Protect(keys, keys);
         var e = await Assert.ThrowsAsync<ProtocolException>(async () => await channel.ReadAsync(CancellationToken.None));
