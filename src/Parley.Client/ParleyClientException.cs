@@ -1,9 +1,12 @@
 namespace Parley.Client;
 
 /// <summary>Why a log-on or connection failed, in a sentence fit to show the user.</summary>
-public sealed class ParleyClientException(ClientFailure failure, string message) : Exception(message)
+public sealed class ParleyClientException(ClientFailure failure, string message, TimeSpan? retryAfter = null) : Exception(message)
 {
     public ClientFailure Failure { get; } = failure;
+
+    /// <summary>Set when the client ID is locked after too many failed log-ons: no attempt can succeed before then.</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
 }
 
 public enum ClientFailure

@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Threading.Channels;
 using Parley.Protocol;
+using Parley.Protocol.Accounts;
 using Parley.Protocol.Framing;
 using Parley.Protocol.Messages;
+using Parley.Protocol.Security;
 
 namespace Parley.Client;
 
@@ -22,9 +25,15 @@ public sealed class ParleyConnection : IAsyncDisposable
     private readonly Task _receiving;
     private readonly Task _keepAlive;
     private string? _closeReason;
+    private ScramVerifier _verifier;
+    private ScramVerifier? _pendingVerifier;
 
-    private ParleyConnection(TcpClient tcp, MessageChannel channel, Connected connected, int eventCapacity)
+    private ParleyConnection(TcpClient tcp, MessageChannel channel, Connected connected, LogOnTicket ticket, int eventCapacity)
     {
+        // Only the salt and iteration count are kept: a password change must prove the old password afresh.
+        _verifier = new ScramVerifier(ticket.Salt, ticket.Iterations, [], []);
+        ScramIterations = connected.ScramIterations > 0 ? connected.ScramIterations : ticket.Iterations;
+        MinPasswordLength = connected.MinPasswordLength > 0 ? connected.MinPasswordLength : AccountRules.DefaultMinPasswordLength;
         _tcp = tcp;
         _channel = channel;
         ClientId = connected.ClientId;
@@ -45,6 +54,12 @@ public sealed class ParleyConnection : IAsyncDisposable
     public TimeSpan KeepAliveInterval { get; }
 
     public int MaxMessageBytes { get; }
+
+    /// <summary>PBKDF2 iterations the server wants in a new password's verifier.</summary>
+    public int ScramIterations { get; }
+
+    /// <summary>The server's shortest acceptable password (it cannot check; the client does).</summary>
+    public int MinPasswordLength { get; }
 
     public ChannelReader<ParleyMessage> Events => _events.Reader;
 
@@ -84,7 +99,7 @@ public sealed class ParleyConnection : IAsyncDisposable
             var first = await ReadFirstAsync(channel, deadline.Token).ConfigureAwait(false);
             return first switch
             {
-                Connected connected => new ParleyConnection(tcp, channel, connected, options.EventQueueCapacity),
+                Connected connected => new ParleyConnection(tcp, channel, connected, ticket, options.EventQueueCapacity),
                 Error error => throw new ParleyClientException(ClientFailure.Refused, error.Text),
                 _ => throw new ParleyClientException(ClientFailure.Refused, "The server did not answer CONNECT with CONNECTED."),
             };
@@ -118,6 +133,24 @@ public sealed class ParleyConnection : IAsyncDisposable
         {
             _sendLock.Release();
         }
+    }
+
+    /// <summary>
+    /// <c>/passwd</c> (issue #3): sends PASSWD with a new verifier and a proof of <paramref name="currentPassword"/>
+    /// bound to it. The answer arrives on <see cref="Events"/>: PASSWD_OK, or an ERROR (wrong password, locked).
+    /// Runs PBKDF2 twice, so it takes as long as two log-ons' hashing.
+    /// </summary>
+    public async Task ChangePasswordAsync(string currentPassword, string newPassword, CancellationToken cancellationToken = default)
+    {
+        var next = Scram.CreateVerifier(newPassword, ScramIterations);
+        var salted = Scram.SaltedPassword(currentPassword, _verifier.Salt, _verifier.Iterations);
+        var clientKey = Scram.ClientKey(salted);
+        var proof = Scram.ClientProof(clientKey, Scram.PasswdBinding(next));
+        CryptographicOperations.ZeroMemory(salted);
+        CryptographicOperations.ZeroMemory(clientKey);
+        Volatile.Write(ref _pendingVerifier, next);
+        await SendAsync(new Passwd(Convert.ToBase64String(proof), Convert.ToBase64String(next.Salt), next.Iterations,
+            Convert.ToBase64String(next.StoredKey), Convert.ToBase64String(next.ServerKey)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Seed 001 step 7: says LOG_OFF and tears down the TCP connection.</summary>
@@ -190,6 +223,11 @@ public sealed class ParleyConnection : IAsyncDisposable
                 if (message is Pong)
                 {
                     continue;
+                }
+
+                if (message is PasswdOk && Interlocked.Exchange(ref _pendingVerifier, null) is { } changed)
+                {
+                    _verifier = changed; // a second /passwd in this session proves the new password
                 }
 
                 await _events.Writer.WriteAsync(message, _closing.Token).ConfigureAwait(false);

@@ -13,7 +13,7 @@ namespace Parley.Client;
 internal sealed class ScramClient : IDisposable
 {
     private readonly string _password;
-    private readonly EphemeralKey _ephemeral = new();
+    private readonly EcdhKey _ephemeral = new();
     private Challenge? _challenge;
     private byte[]? _authMessage;
     private byte[]? _clientKey;

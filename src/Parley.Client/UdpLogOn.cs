@@ -6,8 +6,9 @@ using Parley.Protocol.Security;
 
 namespace Parley.Client;
 
-/// <summary>What the UDP phase yields: where to connect over TCP, the cookie, and the record keys.</summary>
-internal sealed record LogOnTicket(IPAddress Address, int TcpPort, string ClientId, string Cookie, DirectionKeys ClientToServer, DirectionKeys ServerToClient);
+/// <summary>What the UDP phase yields: where to connect over TCP, the cookie, the record keys, and the salt and iteration count of our verifier (a password change proves the old password with them).</summary>
+internal sealed record LogOnTicket(IPAddress Address, int TcpPort, string ClientId, string Cookie, DirectionKeys ClientToServer, DirectionKeys ServerToClient,
+    byte[] Salt, int Iterations);
 
 /// <summary>
 /// The client side of seed 001's connection phase over UDP. Datagrams get lost, so every request is retransmitted
@@ -23,22 +24,44 @@ internal static class UdpLogOn
             throw new ParleyClientException(ClientFailure.Refused, ClientIds.Rule);
         }
 
-        var address = await ResolveAsync(options, cancellationToken).ConfigureAwait(false);
-        using var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        await socket.ConnectAsync(new IPEndPoint(address, options.Port), cancellationToken).ConfigureAwait(false);
+        using var socket = await OpenAsync(options, cancellationToken).ConfigureAwait(false);
+        var address = ((IPEndPoint)socket.RemoteEndPoint!).Address;
         using var scram = new ScramClient(clientId, password);
 
-        var challenge = (Challenge)await ExchangeAsync(socket, options, scram.Hello,
-            reply => reply is Challenge c && scram.IsOurs(c), cancellationToken).ConfigureAwait(false);
+        // A locked ID is answered AUTH_FAIL at once, without a challenge (issue #3).
+        var first = await ExchangeAsync(socket, options, scram.Hello,
+            reply => reply is Challenge c && scram.IsOurs(c) || reply is AuthFail, cancellationToken).ConfigureAwait(false);
+        var challenge = first as Challenge ?? throw Failed((AuthFail)first);
         var response = scram.Answer(challenge, options.MaxIterations);
         var answer = await ExchangeAsync(socket, options, response, reply => reply is AuthSuccess or AuthFail, cancellationToken).ConfigureAwait(false);
         if (answer is AuthFail fail)
         {
-            throw new ParleyClientException(ClientFailure.AuthenticationFailed, fail.Text);
+            throw Failed(fail);
         }
 
         var (ticket, c2s, s2c) = scram.Verify((AuthSuccess)answer);
-        return new LogOnTicket(address, ticket.PortNumber, clientId, ticket.RandCookie, c2s, s2c);
+        return new LogOnTicket(address, ticket.PortNumber, clientId, ticket.RandCookie, c2s, s2c,
+            WireBase64.DecodeOrEmpty(challenge.Salt), challenge.Iterations);
+    }
+
+    private static ParleyClientException Failed(AuthFail fail) => new(ClientFailure.AuthenticationFailed, fail.Text,
+        fail.RetryAfterSeconds is int seconds and > 0 ? TimeSpan.FromSeconds(seconds) : null);
+
+    /// <summary>A UDP socket connected to the server, so only its datagrams are received.</summary>
+    internal static async Task<Socket> OpenAsync(ParleyClientOptions options, CancellationToken cancellationToken)
+    {
+        var address = await ResolveAsync(options, cancellationToken).ConfigureAwait(false);
+        var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(address, options.Port), cancellationToken).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     private static async Task<IPAddress> ResolveAsync(ParleyClientOptions options, CancellationToken cancellationToken)
@@ -60,7 +83,7 @@ internal static class UdpLogOn
     }
 
     /// <summary>Sends <paramref name="request"/> until a reply that <paramref name="accept"/>s arrives; ERRORs end it.</summary>
-    private static async Task<ParleyMessage> ExchangeAsync(Socket socket, ParleyClientOptions options, ParleyMessage request,
+    internal static async Task<ParleyMessage> ExchangeAsync(Socket socket, ParleyClientOptions options, ParleyMessage request,
         Func<ParleyMessage, bool> accept, CancellationToken cancellationToken)
     {
         var bytes = MessageCodec.ToBytes(request);

@@ -77,6 +77,45 @@ public sealed record ParleyServerOptions
     /// <summary>Messages read from the store per page when answering HISTORY_REQ.</summary>
     public int HistoryPageSize { get; init; } = 256;
 
+    /// <summary>
+    /// Who may create accounts from the client (<see cref="Protocol.Messages.SignUpPolicies"/>). Open by default,
+    /// as seeds 002 and 003 are: the server listens on loopback unless told otherwise, and an operator who exposes
+    /// it chooses "invite" or "closed" with the same flag.
+    /// </summary>
+    public string SignUpPolicy { get; init; } = Protocol.Messages.SignUpPolicies.Open;
+
+    /// <summary>Shortest password a client accepts for a new account or a new password (announced to clients; the server never sees passwords).</summary>
+    public int MinPasswordLength { get; init; } = Protocol.Accounts.AccountRules.DefaultMinPasswordLength;
+
+    /// <summary>Failed log-ons in a row that lock a client ID (seed 003 allows three attempts).</summary>
+    public int LockoutThreshold { get; init; } = 3;
+
+    /// <summary>The first lock; every further failure doubles it up to <see cref="LockoutMax"/>.</summary>
+    public TimeSpan LockoutBase { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest lock.</summary>
+    public TimeSpan LockoutMax { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>HELLOs one source address may send per minute (a burst of this many, refilled evenly); more get RATE_LIMITED.</summary>
+    public int HellosPerMinutePerAddress { get; init; } = 30;
+
+    /// <summary>Sign-up requests (checks and sign-ups) one source address may send per hour; more get RATE_LIMITED.</summary>
+    public int SignUpsPerHourPerAddress { get; init; } = 10;
+
+    /// <summary>Source addresses tracked by the rate limits at once (IPv6 counts per /64); past it new addresses are refused.</summary>
+    public int MaxTrackedAddresses { get; init; } = 100_000;
+
+    /// <summary>Most users one LIST_RESP carries; a longer directory is cut and marked truncated.</summary>
+    public int MaxDirectoryEntries { get; init; } = 500;
+
+    /// <summary>
+    /// <see cref="MaxDirectoryEntries"/>, lowered to what fits in one frame: an entry is at most 64 bytes of JSON
+    /// ({"client_id":"&lt;32 characters&gt;","online":false},) and the rest of the record fits in 1 KiB.
+    /// </summary>
+    internal int DirectoryEntriesPerFrame => Math.Min(MaxDirectoryEntries, (MaxFrameBytes - 1024) / 64);
+
+    internal Storage.LockoutPolicy Lockout => new(LockoutThreshold, LockoutBase, LockoutMax);
+
     /// <summary>Throws with a sentence naming the first option out of range.</summary>
     public void Validate()
     {
@@ -105,6 +144,13 @@ public sealed record ParleyServerOptions
         // A sender waiting for room does not read its own PINGs; it must not outlast the keep-alive deadline.
         Check(SlowConsumerTimeout > TimeSpan.Zero && SlowConsumerTimeout < 3 * KeepAliveInterval, $"--slow-consumer-timeout ({SlowConsumerTimeout.TotalSeconds:0.#} s) must be positive and under 3 × --keepalive ({3 * KeepAliveInterval.TotalSeconds:0.#} s); lower it too.");
         Check(ConnectTimeout > TimeSpan.Zero && CookieLifetime > TimeSpan.Zero && ChallengeTimeout > TimeSpan.Zero, "Timeouts must be positive.");
+        Check(Protocol.Messages.SignUpPolicies.IsKnown(SignUpPolicy), "--signup must be open, invite or closed.");
+        Check(MinPasswordLength is >= 1 and <= Protocol.Accounts.AccountRules.MaxPasswordLength,
+            $"--min-password-length must be between 1 and {Protocol.Accounts.AccountRules.MaxPasswordLength}.");
+        Check(LockoutThreshold >= 1, "--lockout-threshold must be at least 1.");
+        Check(LockoutBase >= TimeSpan.FromSeconds(1) && LockoutMax >= LockoutBase, "--lockout-base must be at least 1 second and --lockout-max at least --lockout-base.");
+        Check(HellosPerMinutePerAddress >= 1 && SignUpsPerHourPerAddress >= 1 && MaxTrackedAddresses >= 1, "Rate limits must be at least 1.");
+        Check(MaxDirectoryEntries >= 1, "--max-directory-entries must be at least 1.");
         Check(HistoryQueueCapacity >= 1 && HistoryBatchSize >= 1 && HistoryPageSize >= 1, "History limits must be at least 1.");
     }
 }

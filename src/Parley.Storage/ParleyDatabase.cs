@@ -11,7 +11,7 @@ namespace Parley.Storage;
 public sealed class ParleyDatabase
 {
     public const string FileName = "parley.db";
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     private ParleyDatabase(string path)
     {
@@ -96,6 +96,33 @@ public sealed class ParleyDatabase
                 $"{db.Path} was written by a newer Parley (schema {version}); this one understands schema {SchemaVersion}.");
         }
 
+        if (version < 2)
+        {
+            // Schema 2 (issue #3): a credential generation per user, log-on failures for lockout, invite codes, and a
+            // users_version the server polls to notice an admin's `parley user remove|reset-password` from another process.
+            command.CommandText = """
+                ALTER TABLE users ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE logon_failures(
+                    id_key TEXT NOT NULL PRIMARY KEY,
+                    failures INTEGER NOT NULL,
+                    locked_until INTEGER NOT NULL,
+                    last_failure INTEGER NOT NULL);
+                CREATE TABLE invites(
+                    code_hash BLOB NOT NULL PRIMARY KEY,
+                    uses_left INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL);
+                INSERT OR IGNORE INTO meta(key, value) VALUES ('users_version', 0);
+                CREATE TRIGGER users_inserted AFTER INSERT ON users
+                    BEGIN UPDATE meta SET value = value + 1 WHERE key = 'users_version'; END;
+                CREATE TRIGGER users_updated AFTER UPDATE ON users
+                    BEGIN UPDATE meta SET value = value + 1 WHERE key = 'users_version'; END;
+                CREATE TRIGGER users_deleted AFTER DELETE ON users
+                    BEGIN UPDATE meta SET value = value + 1 WHERE key = 'users_version'; END;
+                """;
+            command.ExecuteNonQuery();
+        }
+
         command.CommandText = $"PRAGMA user_version = {SchemaVersion};";
         command.ExecuteNonQuery();
         tx.Commit();
@@ -113,15 +140,24 @@ public sealed class ParleyDatabase
     }
 
     /// <summary>
+    /// The server's long-term sign-up key (PKCS#8), created with the database. Clients seal their new verifiers to
+    /// it (docs/PROTOCOL.md §4), so it must stay as private as the verifiers themselves: it lives in the same 0600 file.
+    /// </summary>
+    public byte[] GetOrCreateSignUpKey(Func<byte[]> create) => GetOrCreateMeta("signup_key", create);
+
+    /// <summary>
     /// A random secret created with the database and never sent anywhere; the server derives the fake salts it
     /// answers unknown IDs with from it, so they are stable per ID but unpredictable.
     /// </summary>
-    public byte[] GetOrCreateServerSecret()
+    public byte[] GetOrCreateServerSecret() => GetOrCreateMeta("server_secret", static () => RandomNumberGenerator.GetBytes(32));
+
+    private byte[] GetOrCreateMeta(string key, Func<byte[]> create)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "INSERT OR IGNORE INTO meta(key, value) VALUES ('server_secret', $v); SELECT value FROM meta WHERE key = 'server_secret';";
-        command.Parameters.AddWithValue("$v", RandomNumberGenerator.GetBytes(32));
+        command.CommandText = "INSERT OR IGNORE INTO meta(key, value) VALUES ($k, $v); SELECT value FROM meta WHERE key = $k;";
+        command.Parameters.AddWithValue("$k", key);
+        command.Parameters.AddWithValue("$v", create());
         return (byte[])command.ExecuteScalar()!;
     }
 }

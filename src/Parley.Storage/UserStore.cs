@@ -1,19 +1,54 @@
+using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Parley.Protocol.Security;
 
 namespace Parley.Storage;
 
-/// <summary>A subscriber as stored: the ID and its SCRAM verifier, never a password.</summary>
-public sealed record StoredUser(string ClientId, ScramVerifier Verifier, DateTimeOffset CreatedAt);
+/// <summary>
+/// A subscriber as stored: the ID and its SCRAM verifier, never a password. <c>Generation</c> grows with every
+/// password change or reset, so the server can tell that a logged-on client's credentials are no longer current.
+/// </summary>
+public sealed record StoredUser(string ClientId, ScramVerifier Verifier, DateTimeOffset CreatedAt, long Generation);
+
+/// <summary>What <see cref="UserStore.SignUp"/> did.</summary>
+public enum SignUpStatus
+{
+    Created,
+    Taken,
+    InviteInvalid,
+}
 
 /// <summary>The list of subscribers (seed 001: "an ID on the list of subscribers"). IDs are unique case-insensitively.</summary>
 public sealed class UserStore(ParleyDatabase database)
 {
+    private const string Columns = "client_id, salt, iterations, stored_key, server_key, created_at, generation";
+
     /// <summary>Adds a user; false if the ID (in any letter case) is taken.</summary>
-    public bool TryAdd(string clientId, ScramVerifier verifier)
+    public bool TryAdd(string clientId, ScramVerifier verifier) => SignUp(clientId, verifier, invite: null, DateTimeOffset.UtcNow) == SignUpStatus.Created;
+
+    /// <summary>
+    /// Creates an account in one transaction, spending one use of <paramref name="invite"/> when given. Signing up
+    /// again with exactly the stored verifier counts as created: it is a retransmitted SIGNUP whose answer was lost.
+    /// </summary>
+    public SignUpStatus SignUp(string clientId, ScramVerifier verifier, string? invite, DateTimeOffset now)
     {
         using var connection = database.OpenConnection();
+        using var tx = connection.BeginTransaction();
         using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        if (invite is not null)
+        {
+            command.CommandText = "UPDATE invites SET uses_left = uses_left - 1 WHERE code_hash = $h AND uses_left > 0 AND expires_at > $now;";
+            command.Parameters.AddWithValue("$h", InviteStore.Hash(invite));
+            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            if (command.ExecuteNonQuery() != 1)
+            {
+                return SignUpStatus.InviteInvalid;
+            }
+
+            command.Parameters.Clear();
+        }
+
         command.CommandText = """
             INSERT INTO users(client_id, salt, iterations, stored_key, server_key, created_at)
             VALUES ($id, $salt, $iterations, $stored, $server, $now) ON CONFLICT(client_id) DO NOTHING;
@@ -23,25 +58,32 @@ public sealed class UserStore(ParleyDatabase database)
         command.Parameters.AddWithValue("$iterations", verifier.Iterations);
         command.Parameters.AddWithValue("$stored", verifier.StoredKey);
         command.Parameters.AddWithValue("$server", verifier.ServerKey);
-        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        return command.ExecuteNonQuery() == 1;
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        if (command.ExecuteNonQuery() == 1)
+        {
+            tx.Commit();
+            return SignUpStatus.Created;
+        }
+
+        // Taken, unless it is our own earlier insert; the invite use (if any) is rolled back either way.
+        var existing = Find(connection, tx, clientId);
+        return existing is not null && CryptographicOperations.FixedTimeEquals(existing.Verifier.StoredKey, verifier.StoredKey)
+            ? SignUpStatus.Created
+            : SignUpStatus.Taken;
     }
 
     public StoredUser? Find(string clientId)
     {
         using var connection = database.OpenConnection();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT client_id, salt, iterations, stored_key, server_key, created_at FROM users WHERE client_id = $id;";
-        command.Parameters.AddWithValue("$id", clientId);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadUser(reader) : null;
+        return Find(connection, null, clientId);
     }
 
-    public IReadOnlyList<StoredUser> List()
+    public IReadOnlyList<StoredUser> List(int limit = int.MaxValue)
     {
         using var connection = database.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT client_id, salt, iterations, stored_key, server_key, created_at FROM users ORDER BY client_id COLLATE NOCASE;";
+        command.CommandText = $"SELECT {Columns} FROM users ORDER BY client_id COLLATE NOCASE LIMIT $limit;";
+        command.Parameters.AddWithValue("$limit", limit);
         using var reader = command.ExecuteReader();
         var users = new List<StoredUser>();
         while (reader.Read())
@@ -50,6 +92,24 @@ public sealed class UserStore(ParleyDatabase database)
         }
 
         return users;
+    }
+
+    /// <summary>Replaces a user's verifier (a password change or an admin reset) and bumps their generation; false if there is no such user.</summary>
+    public bool SetVerifier(string clientId, ScramVerifier verifier)
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE users SET salt = $salt, iterations = $iterations, stored_key = $stored, server_key = $server,
+                generation = generation + 1
+            WHERE client_id = $id;
+            """;
+        command.Parameters.AddWithValue("$id", clientId);
+        command.Parameters.AddWithValue("$salt", verifier.Salt);
+        command.Parameters.AddWithValue("$iterations", verifier.Iterations);
+        command.Parameters.AddWithValue("$stored", verifier.StoredKey);
+        command.Parameters.AddWithValue("$server", verifier.ServerKey);
+        return command.ExecuteNonQuery() == 1;
     }
 
     /// <summary>Removes a user (their history stays, as the other party's record of the conversation).</summary>
@@ -62,8 +122,60 @@ public sealed class UserStore(ParleyDatabase database)
         return command.ExecuteNonQuery() == 1;
     }
 
+    /// <summary>A counter that changes whenever any process adds, changes or removes a user (a trigger keeps it).</summary>
+    public long Version()
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = 'users_version';";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The current generation of each of <paramref name="clientIds"/> that still exists.</summary>
+    public Dictionary<string, long> Generations(IEnumerable<string> clientIds)
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT generation FROM users WHERE client_id = $id;";
+        var id = command.Parameters.Add("$id", SqliteType.Text);
+        var result = new Dictionary<string, long>(Protocol.ClientIds.Comparer);
+        foreach (var clientId in clientIds)
+        {
+            id.Value = clientId;
+            if (command.ExecuteScalar() is long generation)
+            {
+                result[clientId] = generation;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The iteration count most users' verifiers have, or null with no users. Unknown IDs are challenged with it, so
+    /// the count in a CHALLENGE does not tell a real ID from an unknown one after the server's setting changes.
+    /// </summary>
+    public int? MostCommonIterations()
+    {
+        using var connection = database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT iterations FROM users GROUP BY iterations ORDER BY COUNT(*) DESC, iterations DESC LIMIT 1;";
+        return command.ExecuteScalar() is long n ? (int)n : null;
+    }
+
+    private static StoredUser? Find(SqliteConnection connection, SqliteTransaction? tx, string clientId)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = $"SELECT {Columns} FROM users WHERE client_id = $id;";
+        command.Parameters.AddWithValue("$id", clientId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadUser(reader) : null;
+    }
+
     private static StoredUser ReadUser(SqliteDataReader reader) => new(
         reader.GetString(0),
         new ScramVerifier((byte[])reader[1], reader.GetInt32(2), (byte[])reader[3], (byte[])reader[4]),
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)));
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+        reader.GetInt64(6));
 }

@@ -22,6 +22,9 @@ internal sealed partial class ChatApp
             case UserInput.LogOn logOn:
                 await LogOnAsync(logOn.ClientId, cancellationToken).ConfigureAwait(false);
                 return;
+            case UserInput.SignUp signUp:
+                await SignUpAsync(signUp.ClientId, signUp.Invite, cancellationToken).ConfigureAwait(false);
+                return;
         }
 
         if (_connection is not { } connection)
@@ -63,6 +66,17 @@ internal sealed partial class ChatApp
             case UserInput.Say say:
                 await SendAsync(connection, new Chat(_sessionId!, say.Text)).ConfigureAwait(false);
                 break;
+            case UserInput.List:
+                await SendAsync(connection, new ListReq()).ConfigureAwait(false);
+                break;
+            case UserInput.ChangePassword when console.IsInteractive && scriptPassword is null:
+                var current = await console.ReadSecretAsync("Current password: ", cancellationToken).ConfigureAwait(false);
+                var next = await AskNewPasswordAsync(connection.ClientId, cancellationToken).ConfigureAwait(false);
+                await ChangePasswordAsync(current, next, cancellationToken).ConfigureAwait(false);
+                break;
+            case UserInput.ChangePassword:
+                _nextLineIsNewPassword = true;
+                break;
             case UserInput.Unknown unknown:
                 console.WriteLine(Unknown(unknown.Text));
                 break;
@@ -84,13 +98,33 @@ internal sealed partial class ChatApp
             return;
         }
 
-        var password = await passwordFor(clientId).ConfigureAwait(false);
-        if (string.IsNullOrEmpty(password))
+        // Seed 003: "allow to try again", three attempts in all; the server's lockout enforces the same count.
+        for (var attempt = 1; attempt <= MaxPasswordAttempts; attempt++)
         {
-            console.WriteLine("No password given: type it at the prompt, or use --password-stdin or PARLEY_PASSWORD.");
-            return;
-        }
+            var password = await AskSecretAsync($"Password for {clientId}: ", cancellationToken).ConfigureAwait(false);
+            if (string.IsNullOrEmpty(password))
+            {
+                console.WriteLine("No password given: type it at the prompt, or use --password-stdin or PARLEY_PASSWORD.");
+                return;
+            }
 
+            var failure = await TryLogOnAsync(clientId, password, cancellationToken).ConfigureAwait(false);
+            if (failure is not { Failure: ClientFailure.AuthenticationFailed, RetryAfter: null } || !console.IsInteractive || scriptPassword is not null)
+            {
+                return;
+            }
+
+            // Seed 003: an unknown ID is offered a new password instead of another try (when the server takes sign-ups).
+            if (attempt == 1 && await OfferSignUpAsync(clientId, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Logs on and reports the outcome; returns the failure, or null once connected.</summary>
+    private async Task<ParleyClientException?> TryLogOnAsync(string clientId, string password, CancellationToken cancellationToken)
+    {
         try
         {
             var connection = await ParleyConnection.LogOnAsync(options, clientId, password, cancellationToken).ConfigureAwait(false);
@@ -99,11 +133,13 @@ internal sealed partial class ChatApp
             _ = PumpEventsAsync(connection);
             console.WriteLine("Connected");
             UpdatePrompt();
+            return null;
         }
         catch (ParleyClientException e)
         {
             // The text may quote an unauthenticated datagram or frame (AUTH_FAIL, ERROR): never let it drive the terminal.
             console.WriteLine(Display.Clean(e.Message));
+            return e;
         }
     }
 

@@ -11,7 +11,7 @@ namespace Parley.Cli.ChatClient;
 /// and is handled on one task, so state needs no locks and events are printed in the order they happened.
 /// The exact texts "Connected", "Chat started", "Chat ended" and "Correspondent unreachable" are the seed's.
 /// </summary>
-internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions options, string? defaultUser, Func<string, Task<string?>> passwordFor)
+internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions options, string? defaultUser, string? scriptPassword)
 {
     private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private ParleyConnection? _connection;
@@ -20,6 +20,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
     private string? _lastEndedSessionId;
     private long _lastInput = Environment.TickCount64;
     private bool _quit;
+    private bool _nextLineIsNewPassword;
 
     private bool InChat => _sessionId is not null;
 
@@ -66,6 +67,12 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
     {
         switch (item)
         {
+            case InputLine line when _nextLineIsNewPassword:
+                // Script mode's /passwd: this line is the new password, never a command and never echoed.
+                _nextLineIsNewPassword = false;
+                _lastInput = Environment.TickCount64;
+                await ChangePasswordAsync(scriptPassword, line.Text, cancellationToken).ConfigureAwait(false);
+                break;
             case InputLine line:
                 _lastInput = Environment.TickCount64;
                 await OnInputAsync(UserInput.Parse(line.Text, InChat), cancellationToken).ConfigureAwait(false);
@@ -125,6 +132,12 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                     1 => $"End of history with {end.ClientId} (1 message)",
                     _ => $"End of history with {end.ClientId} ({end.Count} messages)",
                 });
+                break;
+            case ListResp list:
+                ShowDirectory(list);
+                break;
+            case PasswdOk:
+                console.WriteLine("Password changed");
                 break;
             case Error error:
                 console.WriteLine($"Error: {Display.Clean(error.Text)}");

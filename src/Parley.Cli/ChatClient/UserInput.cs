@@ -10,6 +10,9 @@ internal abstract record UserInput
     public sealed record EndChat : UserInput;
     public sealed record History(string ClientId) : UserInput;
     public sealed record Say(string Text) : UserInput;
+    public sealed record SignUp(string? ClientId, string? Invite) : UserInput;
+    public sealed record List : UserInput;
+    public sealed record ChangePassword : UserInput;
     public sealed record Quit : UserInput;
     public sealed record Help : UserInput;
     public sealed record Unknown(string Text) : UserInput;
@@ -34,6 +37,12 @@ internal abstract record UserInput
             return ParseSlash(first, words, text);
         }
 
+        // Seed 002's "!signup" and "!LIST" are the slash forms under another prefix; any other '!' line is ordinary text.
+        if (first is "!signup" or "!list")
+        {
+            return ParseSlash("/" + first[1..], words, text);
+        }
+
         var phrase = string.Join(' ', words).ToLowerInvariant();
         if (phrase == "end chat")
         {
@@ -54,6 +63,8 @@ internal abstract record UserInput
         {
             ("log on", 2) => new LogOn(null),
             (_, 3) when phrase.StartsWith("log on ", StringComparison.Ordinal) => new LogOn(words[2]),
+            ("sign up", 2) => new SignUp(null, null),
+            (_, 3 or 4) when phrase.StartsWith("sign up ", StringComparison.Ordinal) => new SignUp(words[2], words.ElementAtOrDefault(3)),
             (_, 2) when first == "chat" => new StartChat(words[1]),
             (_, 2) when first == "history" => new History(words[1]),
             _ => new Unknown(text),
@@ -70,6 +81,9 @@ internal abstract record UserInput
             "/chat" when argument is not null => new StartChat(argument),
             "/end" when words.Length == 1 => new EndChat(),
             "/history" when argument is not null => new History(argument),
+            "/signup" when words.Length <= 3 => new SignUp(words.ElementAtOrDefault(1), words.ElementAtOrDefault(2)),
+            "/list" when words.Length == 1 => new List(),
+            "/passwd" when words.Length == 1 => new ChangePassword(),
             "/quit" when words.Length == 1 => new Quit(),
             "/help" => new Help(),
             "/say" when words.Length > 1 => new Say(text[text.IndexOf(' ', StringComparison.Ordinal)..].TrimStart()),
@@ -79,13 +93,16 @@ internal abstract record UserInput
 
     public const string HelpText = """
         Commands (seed phrases or slash forms, any letter case):
-          Log on [id]        /logon [id]     connect and authenticate
-          Chat <id>          /chat <id>      start a chat with <id>
-          End chat           /end            end the current chat
-          History <id>       /history <id>   show past messages with <id>
-          Log off            /logoff         disconnect from the server
-                             /say <text>     send text that starts with '/'
-                             /quit           log off and leave
+          Log on [id]            /logon [id]            connect and authenticate
+          Sign up [id] [invite]  /signup [id] [invite]  create an account, then log on (also !signup)
+          Chat <id>              /chat <id>             start a chat with <id>
+          End chat               /end                   end the current chat
+          History <id>           /history <id>          show past messages with <id>
+                                 /list                  every user, online or offline (also !LIST)
+                                 /passwd                change your password
+          Log off                /logoff                disconnect from the server
+                                 /say <text>            send text that starts with '/'
+                                 /quit                  log off and leave
         During a chat every other line is a message.
         """;
 }

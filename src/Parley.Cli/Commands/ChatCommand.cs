@@ -8,7 +8,8 @@ namespace Parley.Cli.Commands;
 /// <summary>
 /// <c>parley chat</c>: the terminal client. On a terminal it has a line editor and asks for the password without
 /// echo; with stdin redirected it reads one command per line and prints one event per line, and the password comes
-/// from <c>--password-stdin</c> (the first input line) or PARLEY_PASSWORD.
+/// from <c>--password-stdin</c> (the first input line) or PARLEY_PASSWORD; that one password serves log-on and
+/// sign-up, and <c>/passwd</c> takes the new password from the next input line.
 /// </summary>
 internal static class ChatCommand
 {
@@ -36,12 +37,8 @@ internal static class ChatCommand
             await using IChatConsole console = Console.IsInputRedirected
                 ? new ScriptConsole(Console.In, Console.Out)
                 : new InteractiveConsole();
-            Func<string, Task<string?>> passwordFor = console.IsInteractive && scriptPassword is null
-                ? id => console.ReadSecretAsync($"Password for {id}: ", cancellationToken)
-                : _ => Task.FromResult(scriptPassword);
-
             using var quit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var app = new ChatApp(console, options, result.GetValue(user), passwordFor);
+            var app = new ChatApp(console, options, result.GetValue(user), scriptPassword);
             if (result.GetValue(logOn))
             {
                 app.QueueLine("Log on");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Parley.Protocol.Accounts;
 using Parley.Protocol.Security;
 
 namespace Parley.Cli.Commands;
@@ -16,6 +17,12 @@ internal static class CommonOptions
     {
         Description = $"PBKDF2 iterations for new passwords and for unknown-ID challenges ({Scram.MinimumIterations} to {Scram.MaximumIterations}) [env PARLEY_SCRAM_ITERATIONS]",
         DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("PARLEY_SCRAM_ITERATIONS"), out var n) ? n : Scram.DefaultIterations,
+    };
+
+    public static Option<int> MinPasswordLength() => new("--min-password-length")
+    {
+        Description = "Shortest password accepted for a new account or password",
+        DefaultValueFactory = _ => AccountRules.DefaultMinPasswordLength,
     };
 
     public static Option<bool> PasswordStdin() => new("--password-stdin")

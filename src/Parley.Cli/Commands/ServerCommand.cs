@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Parley.Protocol.Messages;
 using Parley.Server;
 using Parley.Server.Hosting;
 
@@ -33,12 +34,23 @@ internal static class ServerCommand
         var connectTimeout = new Option<double>("--connect-timeout") { Description = "Seconds a new TCP connection has to send CONNECT", DefaultValueFactory = _ => defaults.ConnectTimeout.TotalSeconds };
         var historyQueue = new Option<int>("--history-queue") { Description = "Chat messages waiting to be committed before senders wait", DefaultValueFactory = _ => defaults.HistoryQueueCapacity };
         var historyBatch = new Option<int>("--history-batch") { Description = "Most messages committed in one transaction", DefaultValueFactory = _ => defaults.HistoryBatchSize };
+        var signUp = new Option<string>("--signup") { Description = "Who may create accounts from the client: open, invite (codes from `parley user invite`) or closed (`parley user add` only)", DefaultValueFactory = _ => defaults.SignUpPolicy };
+        signUp.AcceptOnlyFromAmong(SignUpPolicies.Open, SignUpPolicies.Invite, SignUpPolicies.Closed);
+        var minPassword = CommonOptions.MinPasswordLength();
+        var lockoutThreshold = new Option<int>("--lockout-threshold") { Description = "Failed log-ons in a row that lock a client ID", DefaultValueFactory = _ => defaults.LockoutThreshold };
+        var lockoutBase = new Option<double>("--lockout-base") { Description = "Seconds of the first lock; each further failure doubles it", DefaultValueFactory = _ => defaults.LockoutBase.TotalSeconds };
+        var lockoutMax = new Option<double>("--lockout-max") { Description = "Longest lock in seconds", DefaultValueFactory = _ => defaults.LockoutMax.TotalSeconds };
+        var helloRate = new Option<int>("--hello-rate") { Description = "HELLOs one address may send per minute", DefaultValueFactory = _ => defaults.HellosPerMinutePerAddress };
+        var signUpRate = new Option<int>("--signup-rate") { Description = "Sign-up requests one address may send per hour", DefaultValueFactory = _ => defaults.SignUpsPerHourPerAddress };
+        var trackedAddresses = new Option<int>("--max-tracked-addresses") { Description = "Source addresses the rate limits track at once", DefaultValueFactory = _ => defaults.MaxTrackedAddresses };
+        var directory = new Option<int>("--max-directory-entries") { Description = "Most users one /list answer carries", DefaultValueFactory = _ => defaults.MaxDirectoryEntries };
         var historyPage = new Option<int>("--history-page") { Description = "Messages read per page when answering HISTORY_REQ", DefaultValueFactory = _ => defaults.HistoryPageSize };
 
         var command = new Command("server", "Run the Parley server (UDP log-on, TCP chat relay, SQLite history)")
         {
             dataDir, address, port, tcpPort, iterations, activity, keepAlive, cookie, challenge, maxMessage, maxFrame,
             maxConnections, outbound, handshakes, perAddress, maxDatagram, slowConsumer, connectTimeout, historyQueue, historyBatch, historyPage,
+            signUp, minPassword, lockoutThreshold, lockoutBase, lockoutMax, helloRate, signUpRate, trackedAddresses, directory,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -72,6 +84,15 @@ internal static class ServerCommand
                 HistoryQueueCapacity = result.GetValue(historyQueue),
                 HistoryBatchSize = result.GetValue(historyBatch),
                 HistoryPageSize = result.GetValue(historyPage),
+                SignUpPolicy = result.GetValue(signUp)!,
+                MinPasswordLength = result.GetValue(minPassword),
+                LockoutThreshold = result.GetValue(lockoutThreshold),
+                LockoutBase = TimeSpan.FromSeconds(result.GetValue(lockoutBase)),
+                LockoutMax = TimeSpan.FromSeconds(result.GetValue(lockoutMax)),
+                HellosPerMinutePerAddress = result.GetValue(helloRate),
+                SignUpsPerHourPerAddress = result.GetValue(signUpRate),
+                MaxTrackedAddresses = result.GetValue(trackedAddresses),
+                MaxDirectoryEntries = result.GetValue(directory),
             };
             return await RunAsync(options, cancellationToken).ConfigureAwait(false);
         });

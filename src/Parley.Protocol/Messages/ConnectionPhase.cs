@@ -21,14 +21,22 @@ public sealed record AuthSuccess(string ServerSignature, string Sealed) : Parley
 /// <summary>The plaintext inside <see cref="AuthSuccess.Sealed"/>.</summary>
 public sealed record AuthTicket(string RandCookie, int PortNumber);
 
-/// <summary>UDP, server → client. The same text whether the ID is unknown or the password wrong.</summary>
-public sealed record AuthFail(string Text) : ParleyMessage;
+/// <summary>
+/// UDP, server → client. The same text whether the ID is unknown or the password wrong. <c>RetryAfterSeconds</c> is
+/// set when the ID is locked after too many failures (issue #3): no password is tried until then, right or wrong.
+/// Unknown IDs lock the same way, so a lock does not reveal that an ID exists.
+/// </summary>
+public sealed record AuthFail(string Text, int? RetryAfterSeconds = null) : ParleyMessage;
 
 /// <summary>TCP, client → server, the only plaintext frame a client sends. Seed: CONNECT(rand_cookie).</summary>
 public sealed record Connect(string ClientId, string RandCookie) : ParleyMessage;
 
-/// <summary>TCP, server → client, the first protected record. Carries the limits the server enforces.</summary>
-public sealed record Connected(string ClientId, int ActivityTimeoutSeconds, int KeepAliveSeconds, int MaxMessageBytes) : ParleyMessage;
+/// <summary>
+/// TCP, server → client, the first protected record. Carries the limits the server enforces, and what a new
+/// password's verifier must use (<see cref="Passwd"/>).
+/// </summary>
+public sealed record Connected(string ClientId, int ActivityTimeoutSeconds, int KeepAliveSeconds, int MaxMessageBytes,
+    int ScramIterations = 0, int MinPasswordLength = 0) : ParleyMessage;
 
 /// <summary>TCP, client → server. Ends the connection cleanly (seed: "Log off"); the server then closes.</summary>
 public sealed record LogOff : ParleyMessage;

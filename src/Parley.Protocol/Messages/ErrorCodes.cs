@@ -20,4 +20,10 @@ public static class ErrorCodes
     public const string LoggedOnElsewhere = "LOGGED_ON_ELSEWHERE";
     public const string ShuttingDown = "SHUTTING_DOWN";
     public const string StorageFailed = "STORAGE_FAILED";
+    public const string SignUpClosed = "SIGNUP_CLOSED";
+    public const string WrongPassword = "WRONG_PASSWORD";
+    public const string BadVerifier = "BAD_VERIFIER";
+    public const string LockedOut = "LOCKED_OUT";
+    public const string AccountRemoved = "ACCOUNT_REMOVED";
+    public const string PasswordReset = "PASSWORD_RESET";
 }

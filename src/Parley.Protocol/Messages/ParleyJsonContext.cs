@@ -15,4 +15,6 @@ namespace Parley.Protocol.Messages;
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 [JsonSerializable(typeof(ParleyMessage))]
 [JsonSerializable(typeof(AuthTicket))]
+[JsonSerializable(typeof(SignUpForm))]
+[JsonSerializable(typeof(SignUpOutcome))]
 internal sealed partial class ParleyJsonContext : JsonSerializerContext;

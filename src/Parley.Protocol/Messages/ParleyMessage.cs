@@ -27,4 +27,12 @@ namespace Parley.Protocol.Messages;
 [JsonDerivedType(typeof(Ping), "PING")]
 [JsonDerivedType(typeof(Pong), "PONG")]
 [JsonDerivedType(typeof(Error), "ERROR")]
+[JsonDerivedType(typeof(SignUpHello), "SIGNUP_HELLO")]
+[JsonDerivedType(typeof(SignUpInfo), "SIGNUP_INFO")]
+[JsonDerivedType(typeof(SignUp), "SIGNUP")]
+[JsonDerivedType(typeof(SignUpResult), "SIGNUP_RESULT")]
+[JsonDerivedType(typeof(ListReq), "LIST_REQ")]
+[JsonDerivedType(typeof(ListResp), "LIST_RESP")]
+[JsonDerivedType(typeof(Passwd), "PASSWD")]
+[JsonDerivedType(typeof(PasswdOk), "PASSWD_OK")]
 public abstract record ParleyMessage;

@@ -86,6 +86,26 @@ public static class Scram
         return CryptographicOperations.FixedTimeEquals(SHA256.HashData(clientKey), storedKey) ? clientKey : null;
     }
 
+    /// <summary>
+    /// What a PASSWD proof signs in place of an AuthMessage: the new verifier, so the proof of the old password
+    /// authorizes this change and nothing else (docs/PROTOCOL.md §5.6).
+    /// </summary>
+    public static byte[] PasswdBinding(ScramVerifier newVerifier)
+    {
+        var label = "parley v1 PASSWD"u8;
+        var binding = new byte[label.Length + newVerifier.Salt.Length + 4 + newVerifier.StoredKey.Length + newVerifier.ServerKey.Length];
+        var span = binding.AsSpan();
+        label.CopyTo(span);
+        span = span[label.Length..];
+        newVerifier.Salt.CopyTo(span);
+        span = span[newVerifier.Salt.Length..];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(span, newVerifier.Iterations);
+        span = span[4..];
+        newVerifier.StoredKey.CopyTo(span);
+        newVerifier.ServerKey.CopyTo(span[newVerifier.StoredKey.Length..]);
+        return binding;
+    }
+
     private static void Xor(Span<byte> into, ReadOnlySpan<byte> other)
     {
         for (var i = 0; i < into.Length; i++)

@@ -4,8 +4,8 @@ using Parley.Protocol.Security;
 
 namespace Parley.Server.Authentication;
 
-/// <summary>Record keys for one authenticated log-on, handed from the UDP handshake to the TCP connection.</summary>
-internal sealed record SessionKeys(string ClientId, DirectionKeys ClientToServer, DirectionKeys ServerToClient);
+/// <summary>Record keys for one authenticated log-on, handed from the UDP handshake to the TCP connection, with the credential generation they were proved against.</summary>
+internal sealed record SessionKeys(string ClientId, long Generation, DirectionKeys ClientToServer, DirectionKeys ServerToClient);
 
 /// <summary>
 /// rand_cookies (seed 001 step 3): 256 random bits, single-use (removed on the first CONNECT that names them,

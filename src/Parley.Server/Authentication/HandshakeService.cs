@@ -18,8 +18,8 @@ namespace Parley.Server.Authentication;
 /// Thread-safe: the UDP listener calls <see cref="Handle"/> from several receive loops.
 /// </summary>
 internal sealed class HandshakeService(
-    ParleyServerOptions options, UserStore users, CookieJar cookies, byte[] serverSecret, TimeProvider time,
-    ILogger<HandshakeService> logger)
+    ParleyServerOptions options, UserStore users, LockoutStore lockouts, SignUpService signUps, CookieJar cookies,
+    byte[] serverSecret, TimeProvider time, ILogger<HandshakeService> logger)
 {
     private const int NonceBytes = 18;
     private const int AmplificationFactor = 3;
@@ -29,6 +29,18 @@ internal sealed class HandshakeService(
     private readonly ConcurrentDictionary<string, PendingChallenge> _pending = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Answered> _answered = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<IPAddress, int> _pendingPerAddress = new();
+    private readonly AddressRateLimiter _hellos = new(options.HellosPerMinutePerAddress, TimeSpan.FromMinutes(1), options.MaxTrackedAddresses, time);
+    private int _fakeIterations = options.ScramIterations;
+
+    /// <summary>
+    /// The iteration count unknown IDs are challenged with: the one most stored verifiers use, refreshed by the
+    /// account watcher, so a CHALLENGE's count does not single out unknown IDs after the server's setting changes.
+    /// </summary>
+    public int FakeIterations
+    {
+        get => Volatile.Read(ref _fakeIterations);
+        set => Volatile.Write(ref _fakeIterations, value);
+    }
 
     /// <summary>The TCP port announced as port_number; set once the TCP listener is bound.</summary>
     public int TcpPort { get; set; }
@@ -67,13 +79,17 @@ internal sealed class HandshakeService(
         {
             Hello hello => OnHello(hello, source.Address),
             Response response => OnResponse(response),
-            _ => Reply(new Error(ErrorCodes.NotAllowed, "Only HELLO and RESPONSE are accepted over UDP.")),
+            SignUpHello => Reply(signUps.Info),
+            SignUp signUp => Reply(signUps.OnSignUp(signUp, source.Address)),
+            _ => Reply(new Error(ErrorCodes.NotAllowed, "Only HELLO, RESPONSE, SIGNUP_HELLO and SIGNUP are accepted over UDP.")),
         };
     }
 
-    /// <summary>Forgets expired challenges and cached answers; called by the server's maintenance loop.</summary>
+    /// <summary>Forgets expired challenges, cached answers and idle rate buckets; called by the server's maintenance loop.</summary>
     public void RemoveExpired()
     {
+        _hellos.RemoveIdle();
+        signUps.RemoveIdle();
         foreach (var (rand, pending) in _pending)
         {
             if (time.GetElapsedTime(pending.CreatedAt) >= options.ChallengeTimeout && _pending.TryRemove(rand, out _))
@@ -109,6 +125,18 @@ internal sealed class HandshakeService(
             return Reply(new Error(ErrorCodes.ServerBusy, "The server is busy; try again shortly."));
         }
 
+        if (!_hellos.TryAcquire(source, out var wait))
+        {
+            logger.LogWarning("Too many HELLOs from {Source}", source);
+            return Reply(new Error(ErrorCodes.RateLimited, $"Too many log-on attempts from your address; try again in {Durations.Format(wait)}."));
+        }
+
+        // A locked ID gets no challenge at all, so the right password cannot slip through during the lock.
+        if (lockouts.LockedUntil(hello.ClientId, time.GetUtcNow()) is { } lockedUntil)
+        {
+            return Reply(Locked(lockedUntil));
+        }
+
         // Look the user up before taking a per-address slot, so a failing lookup cannot leak one.
         var user = users.Find(hello.ClientId);
         if (_pendingPerAddress.AddOrUpdate(source, 1, (_, n) => n + 1) > options.MaxPendingHandshakesPerAddress)
@@ -119,9 +147,9 @@ internal sealed class HandshakeService(
         }
 
         var verifierSalt = user?.Verifier.Salt ?? FakeSalt(hello.ClientId);
-        var iterations = user?.Verifier.Iterations ?? options.ScramIterations;
+        var iterations = user?.Verifier.Iterations ?? FakeIterations;
         var rand = hello.Nonce + Convert.ToBase64String(RandomNumberGenerator.GetBytes(NonceBytes));
-        var ephemeral = new EphemeralKey();
+        var ephemeral = new EcdhKey();
         var challenge = new Challenge(rand, Convert.ToBase64String(verifierSalt), iterations, ephemeral.PublicKeyBase64);
         _pending[rand] = new PendingChallenge(hello, user, challenge, ephemeral, source, time.GetTimestamp());
         return Reply(challenge);
@@ -171,15 +199,20 @@ internal sealed class HandshakeService(
         var ecdhSecret = clientKey is null ? null : pending.ServerEphemeral.Agree(hello.EphemeralKey);
         if (pending.User is null || !sameId || clientKey is null || ecdhSecret is null)
         {
+            // Known and unknown IDs alike: count the failure (one durable write either way) and lock at the threshold.
             logger.LogInformation("Log-on failed for a client ID from {Source}", pending.Source);
-            return new AuthFail(FailText);
+            var now = time.GetUtcNow();
+            return lockouts.RecordFailure(hello.ClientId, now, options.Lockout) is { } until
+                ? new AuthFail($"{FailText} {LockedSentence(until - now)}", Durations.WholeSeconds(until - now))
+                : new AuthFail(FailText);
         }
 
+        lockouts.Clear(hello.ClientId);
         using var schedule = new KeySchedule(ecdhSecret, clientKey, authMessage);
         CryptographicOperations.ZeroMemory(ecdhSecret);
         CryptographicOperations.ZeroMemory(clientKey);
         var user = pending.User;
-        var cookie = cookies.Issue(new SessionKeys(user.ClientId, schedule.ClientToServer, schedule.ServerToClient));
+        var cookie = cookies.Issue(new SessionKeys(user.ClientId, user.Generation, schedule.ClientToServer, schedule.ServerToClient));
         var sealedTicket = TicketBox.Seal(schedule.AuthSuccess, new AuthTicket(cookie, TcpPort));
         var signature = Scram.ServerSignature(user.Verifier.ServerKey, authMessage);
         logger.LogInformation("{ClientId} authenticated from {Source}", user.ClientId, pending.Source);
@@ -202,13 +235,22 @@ internal sealed class HandshakeService(
         }
     }
 
+    private AuthFail Locked(DateTimeOffset until)
+    {
+        var wait = until - time.GetUtcNow();
+        return new AuthFail(LockedSentence(wait), Durations.WholeSeconds(wait));
+    }
+
+    private static string LockedSentence(TimeSpan wait) =>
+        $"Too many failed log-ons for this client ID: it is locked; try again in {Durations.Format(wait)}.";
+
     private static Error ChallengeInvalid() =>
         new(ErrorCodes.ChallengeInvalid, "That challenge expired or was already answered; log on again.");
 
     private static byte[] Reply(ParleyMessage message) => MessageCodec.ToBytes(message);
 
     private sealed record PendingChallenge(
-        Hello Hello, StoredUser? User, Challenge Challenge, EphemeralKey ServerEphemeral, IPAddress Source, long CreatedAt);
+        Hello Hello, StoredUser? User, Challenge Challenge, EcdhKey ServerEphemeral, IPAddress Source, long CreatedAt);
 
     private sealed record Answered(string Proof, byte[] Reply, long At);
 }

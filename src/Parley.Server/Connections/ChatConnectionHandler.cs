@@ -15,7 +15,7 @@ namespace Parley.Server.Connections;
 /// server then switches the link to sealed records and answers CONNECTED as the first of them.
 /// </summary>
 internal sealed class ChatConnectionHandler(
-    ParleyServerOptions options, CookieJar cookies, ChatRouter router, ILogger<ChatConnectionHandler> logger)
+    ParleyServerOptions options, CookieJar cookies, ChatRouter router, Accounts.AccountService accounts, ILogger<ChatConnectionHandler> logger)
     : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
@@ -28,12 +28,15 @@ internal sealed class ChatConnectionHandler(
         }
 
         channel.Protect(send: keys.ServerToClient, receive: keys.ClientToServer);
-        var client = new ClientConnection(keys.ClientId, connection, channel, router, options, logger);
+        var client = new ClientConnection(keys.ClientId, keys.Generation, connection, channel, router, accounts, options, logger);
         // Whole seconds on the wire: the activity timeout rounds up (the server's own bound fires first), the
         // keep-alive interval rounds down (the client pings a little early, never late).
         client.TryEnqueue(new Connected(keys.ClientId, (int)Math.Ceiling(options.ActivityTimeout.TotalSeconds),
-            (int)options.KeepAliveInterval.TotalSeconds, options.MaxMessageBytes));
+            (int)options.KeepAliveInterval.TotalSeconds, options.MaxMessageBytes, options.ScramIterations, options.MinPasswordLength));
         router.Join(client);
+
+        // The account may have been removed or reset between AUTH_SUCCESS and now; the watcher only sees later changes.
+        accounts.CloseIfStale(client);
         await client.RunAsync().ConfigureAwait(false);
     }
 

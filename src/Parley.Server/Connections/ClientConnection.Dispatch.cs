@@ -86,6 +86,8 @@ internal sealed partial class ClientConnection
                 Ping => new Pong(),
                 ChatRequest request => await _router.RequestChatAsync(this, request.ClientId).ConfigureAwait(false),
                 EndRequest end => await _router.EndChatAsync(this, end.SessionId).ConfigureAwait(false),
+                ListReq list => _accounts.List(list.OnlineOnly),
+                Passwd passwd => _accounts.ChangePassword(this, passwd),
                 _ => new Error(ErrorCodes.NotAllowed, "That msgtype is not allowed from a connected client."),
             };
             if (reply is not null)

@@ -19,6 +19,7 @@ internal sealed partial class ClientConnection
     private readonly ConnectionContext _context;
     private readonly MessageChannel _channel;
     private readonly ChatRouter _router;
+    private readonly Accounts.AccountService _accounts;
     private readonly ParleyServerOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<ParleyMessage> _outbound;
@@ -28,11 +29,14 @@ internal sealed partial class ClientConnection
     private long _lastActivity = Environment.TickCount64;
     private TaskCompletionSource _roomSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _reserved;
+    private long _generation;
 
-    public ClientConnection(string clientId, ConnectionContext context, MessageChannel channel, ChatRouter router,
-        ParleyServerOptions options, ILogger logger)
+    public ClientConnection(string clientId, long generation, ConnectionContext context, MessageChannel channel, ChatRouter router,
+        Accounts.AccountService accounts, ParleyServerOptions options, ILogger logger)
     {
         ClientId = clientId;
+        _generation = generation;
+        _accounts = accounts;
         _context = context;
         _channel = channel;
         _router = router;
@@ -47,6 +51,13 @@ internal sealed partial class ClientConnection
 
     /// <summary>The subscriber's ID as stored (its canonical letter case).</summary>
     public string ClientId { get; }
+
+    /// <summary>The credential generation this client proved (issue #3); a higher stored one means its password was reset.</summary>
+    public long Generation
+    {
+        get => Interlocked.Read(ref _generation);
+        set => Interlocked.Exchange(ref _generation, value);
+    }
 
     /// <summary>The chat session this client is in; read and written only under the router's lock.</summary>
     internal ChatSession? Session { get; set; }

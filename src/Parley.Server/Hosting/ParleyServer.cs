@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Parley.Protocol.Security;
+using Parley.Server.Accounts;
 using Parley.Server.Authentication;
 using Parley.Server.Connections;
 using Parley.Server.Routing;
@@ -62,6 +64,11 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton(history);
         builder.Services.AddSingleton(new UserStore(database));
+        builder.Services.AddSingleton(new LockoutStore(database));
+        builder.Services.AddSingleton(new InviteStore(database));
+        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SignUpService>(sp,
+            EcdhKey.ImportPkcs8(database.GetOrCreateSignUpKey(static () => { using var key = new EcdhKey(); return key.ExportPkcs8(); }))));
+        builder.Services.AddSingleton<AccountService>();
         builder.Services.AddSingleton(new MessageStore(database));
         builder.Services.AddSingleton(sp => new CookieJar(sp.GetRequiredService<TimeProvider>(), options.CookieLifetime));
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<HandshakeService>(sp, database.GetOrCreateServerSecret()));
@@ -117,6 +124,10 @@ public sealed class ParleyServer : IAsyncDisposable
         var handshakes = _app.Services.GetRequiredService<HandshakeService>();
         var cookies = _app.Services.GetRequiredService<CookieJar>();
         var router = _app.Services.GetRequiredService<ChatRouter>();
+        var accounts = _app.Services.GetRequiredService<AccountService>();
+        var lockouts = _app.Services.GetRequiredService<LockoutStore>();
+        var time = _app.Services.GetRequiredService<TimeProvider>();
+        var lastPrune = long.MinValue;
 
         // Tick at a quarter of the shortest timeout (at most once a second) so a bound is enforced within 25% of it.
         var shortest = new[] { options.ActivityTimeout, options.KeepAliveInterval, options.CookieLifetime, options.ChallengeTimeout, TimeSpan.FromSeconds(4) }.Min();
@@ -129,6 +140,13 @@ public sealed class ParleyServer : IAsyncDisposable
                 {
                     handshakes.RemoveExpired();
                     cookies.RemoveExpired();
+                    accounts.CheckForChanges();
+                    if (lastPrune == long.MinValue || time.GetElapsedTime(lastPrune) > TimeSpan.FromHours(1))
+                    {
+                        // Failure records of unlocked IDs are forgotten after a day: long enough to keep locks growing.
+                        lockouts.Prune(time.GetUtcNow(), TimeSpan.FromDays(1));
+                        lastPrune = time.GetTimestamp();
+                    }
                     var now = Environment.TickCount64;
                     foreach (var client in router.Snapshot())
                     {

@@ -30,6 +30,15 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         }
     }
 
+    /// <summary>Who is online now (seed 002 "!LIST", issue #3): a copy, so presence changes show in the next listing.</summary>
+    public HashSet<string> OnlineIds()
+    {
+        lock (_gate)
+        {
+            return new HashSet<string>(_online.Keys, ClientIds.Comparer);
+        }
+    }
+
     /// <summary>Marks a client online. A second log-on of the same ID replaces the first, which is told why.</summary>
     public void Join(ClientConnection connection)
     {

@@ -12,8 +12,8 @@ public sealed class CommandLineTests
     public async Task User_add_list_and_remove_work_while_the_server_runs_and_refuse_duplicates_in_any_case()
     {
         await using var server = await ServerProcess.StartAsync();
-        await server.AddUserAsync("Alice", "pw1");
-        var duplicate = await ParleyProcess.RunAsync("pw2", "user", "add", "alice", "--password-stdin", "--data-dir", server.DataDirectory, "--scram-iterations", "4096");
+        await server.AddUserAsync("Alice", "password-1");
+        var duplicate = await ParleyProcess.RunAsync("password-2", "user", "add", "alice", "--password-stdin", "--data-dir", server.DataDirectory, "--scram-iterations", "4096");
         Assert.Equal(1, duplicate.ExitCode);
         Assert.Contains("already taken", duplicate.Stderr, StringComparison.Ordinal);
 
@@ -23,7 +23,7 @@ public sealed class CommandLineTests
         Assert.Equal("1 subscriber", list.Lines[^1]);
 
         // The running server sees the new user at once (shared SQLite database in WAL mode).
-        await using (var alice = await server.StartClientAsync("alice", "pw1"))
+        await using (var alice = await server.StartClientAsync("alice", "password-1"))
         {
             await alice.SendLineAsync("Log on");
             await alice.ExpectLineAsync("Connected");
@@ -36,16 +36,22 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public async Task User_add_refuses_bad_ids_empty_passwords_and_weak_iteration_counts()
+    public async Task User_add_refuses_bad_ids_short_or_empty_passwords_and_weak_iteration_counts()
     {
         var dir = Directory.CreateTempSubdirectory("parley-cli-").FullName;
-        var badId = await ParleyProcess.RunAsync("pw", "user", "add", "no spaces", "--password-stdin", "--data-dir", dir);
+        var badId = await ParleyProcess.RunAsync("password", "user", "add", "no spaces", "--password-stdin", "--data-dir", dir);
         Assert.Equal(2, badId.ExitCode);
-        Assert.Contains("1 to 32 characters", badId.Stderr, StringComparison.Ordinal);
+        Assert.Contains("may contain only letters, digits", badId.Stderr, StringComparison.Ordinal);
+        var shortPassword = await ParleyProcess.RunAsync("short", "user", "add", "bob", "--password-stdin", "--data-dir", dir, "--scram-iterations", "4096");
+        Assert.Equal(2, shortPassword.ExitCode);
+        Assert.Contains("at least 8 characters", shortPassword.Stderr, StringComparison.Ordinal);
+        var sameAsId = await ParleyProcess.RunAsync("Bobby-B1", "user", "add", "bobby-b1", "--password-stdin", "--data-dir", dir, "--scram-iterations", "4096");
+        Assert.Equal(2, sameAsId.ExitCode);
+        Assert.Contains("must not be the client ID", sameAsId.Stderr, StringComparison.Ordinal);
         var empty = await ParleyProcess.RunAsync("", "user", "add", "bob", "--password-stdin", "--data-dir", dir, "--scram-iterations", "4096");
         Assert.Equal(2, empty.ExitCode);
         Assert.Contains("must not be empty", empty.Stderr, StringComparison.Ordinal);
-        var weak = await ParleyProcess.RunAsync("pw", "user", "add", "bob", "--password-stdin", "--data-dir", dir, "--scram-iterations", "1000");
+        var weak = await ParleyProcess.RunAsync("password", "user", "add", "bob", "--password-stdin", "--data-dir", dir, "--scram-iterations", "1000");
         Assert.Equal(2, weak.ExitCode);
         Assert.Contains("between 4096", weak.Stderr, StringComparison.Ordinal);
         Assert.Equal("0 subscribers", (await ParleyProcess.RunAsync(null, "user", "list", "--data-dir", dir)).Lines.Single());
@@ -56,8 +62,8 @@ public sealed class CommandLineTests
     public async Task A_wrong_password_is_reported_and_the_client_can_try_again()
     {
         await using var server = await ServerProcess.StartAsync();
-        await server.AddUserAsync("alice", "right");
-        await using var client = await server.StartClientAsync("alice", "wrong");
+        await server.AddUserAsync("alice", "right-password");
+        await using var client = await server.StartClientAsync("alice", "wrong-password");
         await client.SendLineAsync("Log on");
         await client.ExpectLineAsync("Log-on failed: unknown client ID or wrong password.");
         await client.SendLineAsync("Chat bob");
@@ -70,8 +76,8 @@ public sealed class CommandLineTests
         // Seed 001 step 7. Client and server share the timeout (announced in CONNECTED); whichever fires first, the
         // user is told and is logged off.
         await using var server = await ServerProcess.StartAsync("--activity-timeout", "1");
-        await server.AddUserAsync("alice", "pw");
-        await using var client = await server.StartClientAsync("alice", "pw");
+        await server.AddUserAsync("alice", "password");
+        await using var client = await server.StartClientAsync("alice", "password");
         await client.SendLineAsync("Log on");
         await client.ExpectLineAsync("Connected");
         var notice = await client.WaitForLineAsync(l => l is "Logged off: no activity for 1 s." or "Error: No activity for 1 s; you have been logged off.");

@@ -10,8 +10,8 @@ public sealed class InteractiveTerminalTests
     public async Task An_incoming_message_is_printed_above_a_half_typed_line_which_stays_intact()
     {
         await using var server = await ServerProcess.StartAsync();
-        await server.AddUserAsync("alice", "alice-pw");
-        await server.AddUserAsync("bob", "bob-pw");
+        await server.AddUserAsync("alice", "alice-password");
+        await server.AddUserAsync("bob", "bob-password");
         await using var terminal = await TmuxTerminal.StartAsync(
             $"{ParleyProcess.Executable} chat --user alice --port {server.UdpPort}");
 
@@ -20,13 +20,13 @@ public sealed class InteractiveTerminalTests
         await terminal.TypeAsync("Log on");
         await terminal.EnterAsync();
         await terminal.WaitForScreenAsync(s => s.Any(l => l.StartsWith("Password for alice:", StringComparison.Ordinal)), "the password prompt");
-        await terminal.TypeAsync("alice-pw");
+        await terminal.TypeAsync("alice-password");
         await terminal.EnterAsync();
         var screen = await terminal.WaitForScreenAsync(s => s.Contains("Connected"), "\"Connected\"");
-        Assert.DoesNotContain(screen, l => l.Contains("alice-pw", StringComparison.Ordinal));
+        Assert.DoesNotContain(screen, l => l.Contains("alice-password", StringComparison.Ordinal));
 
         // Bob (a script client) starts a chat with alice.
-        await using var bob = await server.StartClientAsync("bob", "bob-pw");
+        await using var bob = await server.StartClientAsync("bob", "bob-password");
         await bob.SendLineAsync("Log on");
         await bob.ExpectLineAsync("Connected");
         await bob.SendLineAsync("Chat alice");

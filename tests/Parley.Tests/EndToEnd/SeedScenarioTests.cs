@@ -33,9 +33,9 @@ public sealed partial class SeedScenarioTests
     public async Task Basic_chat_initiated_by_A_and_closed_by_B()
     {
         await using var server = await ServerProcess.StartAsync();
-        await server.AddUserAsync("alice", "alice-pw");
-        await server.AddUserAsync("bob", "bob-pw");
-        await using var a = await server.StartClientAsync("alice", "alice-pw");
+        await server.AddUserAsync("alice", "alice-password");
+        await server.AddUserAsync("bob", "bob-password");
+        await using var a = await server.StartClientAsync("alice", "alice-password");
         await a.SendLineAsync("Log on");
         await a.ExpectLineAsync("Connected");
 
@@ -44,7 +44,7 @@ public sealed partial class SeedScenarioTests
         await a.ExpectLineAsync("Correspondent unreachable");
 
         // 2–3: B logs on; A's second request starts the chat at both.
-        await using var b = await server.StartClientAsync("bob", "bob-pw");
+        await using var b = await server.StartClientAsync("bob", "bob-password");
         await b.SendLineAsync("Log on");
         await b.ExpectLineAsync("Connected");
         await a.SendLineAsync("Chat bob");
@@ -75,14 +75,14 @@ public sealed partial class SeedScenarioTests
     public async Task Basic_chat_initiated_by_C_but_B_is_already_in_another_chat()
     {
         await using var server = await ServerProcess.StartAsync();
-        await server.AddUserAsync("alice", "alice-pw");
-        await server.AddUserAsync("bob", "bob-pw");
-        await server.AddUserAsync("carol", "carol-pw");
-        await using var a = await server.StartClientAsync("alice", "alice-pw");
-        await using var b = await server.StartClientAsync("bob", "bob-pw");
+        await server.AddUserAsync("alice", "alice-password");
+        await server.AddUserAsync("bob", "bob-password");
+        await server.AddUserAsync("carol", "carol-password");
+        await using var a = await server.StartClientAsync("alice", "alice-password");
+        await using var b = await server.StartClientAsync("bob", "bob-password");
         await BasicChatStepsOneToFourAsync(a, b);
 
-        await using var c = await server.StartClientAsync("carol", "carol-pw");
+        await using var c = await server.StartClientAsync("carol", "carol-password");
         await c.SendLineAsync("Log on");
         await c.ExpectLineAsync("Connected");
         await c.SendLineAsync("Chat bob");
@@ -133,8 +133,8 @@ public sealed partial class SeedScenarioTests
         await using var server = await ServerProcess.StartAsync();
         for (var i = 0; i < Pairs; i++)
         {
-            await server.AddUserAsync($"left{i}", $"pw-l{i}");
-            await server.AddUserAsync($"right{i}", $"pw-r{i}");
+            await server.AddUserAsync($"left{i}", $"password-l{i}");
+            await server.AddUserAsync($"right{i}", $"password-r{i}");
         }
 
         var clients = new List<(ParleyProcess Left, ParleyProcess Right)>();
@@ -142,7 +142,7 @@ public sealed partial class SeedScenarioTests
         {
             for (var i = 0; i < Pairs; i++)
             {
-                clients.Add((await server.StartClientAsync($"left{i}", $"pw-l{i}"), await server.StartClientAsync($"right{i}", $"pw-r{i}")));
+                clients.Add((await server.StartClientAsync($"left{i}", $"password-l{i}"), await server.StartClientAsync($"right{i}", $"password-r{i}")));
             }
 
             // All five pairs log on, start their chat and talk at the same time.
@@ -232,9 +232,9 @@ internal sealed record AliceAndBob(ServerProcess Server, ParleyProcess A, Parley
     public static async Task<AliceAndBob> StartAsync()
     {
         var server = await ServerProcess.StartAsync();
-        await server.AddUserAsync("alice", "alice-pw");
-        await server.AddUserAsync("bob", "bob-pw");
-        return new AliceAndBob(server, await server.StartClientAsync("alice", "alice-pw"), await server.StartClientAsync("bob", "bob-pw"));
+        await server.AddUserAsync("alice", "alice-password");
+        await server.AddUserAsync("bob", "bob-password");
+        return new AliceAndBob(server, await server.StartClientAsync("alice", "alice-password"), await server.StartClientAsync("bob", "bob-password"));
     }
 
     public async ValueTask DisposeAsync()

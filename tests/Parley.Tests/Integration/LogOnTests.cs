@@ -167,7 +167,7 @@ public sealed class LogOnTests
 
     private static string NewKey()
     {
-        using var key = new Protocol.Security.EphemeralKey();
+        using var key = new Protocol.Security.EcdhKey();
         return key.PublicKeyBase64;
     }
 
@@ -215,7 +215,7 @@ public sealed class LogOnTests
         {
             var port = ((IPEndPoint)silent.LocalEndpoint).Port;
             var keys = new Protocol.Security.DirectionKeys(new byte[32], new byte[12]);
-            var ticket = new LogOnTicket(IPAddress.Loopback, port, "alice", "cookie", keys, keys);
+            var ticket = new LogOnTicket(IPAddress.Loopback, port, "alice", "cookie", keys, keys, new byte[16], 4096);
             var options = new ParleyClientOptions { UdpTimeout = TimeSpan.FromMilliseconds(500) };
             var e = await Assert.ThrowsAsync<ParleyClientException>(() => ParleyConnection.ConnectAsync(ticket, options, CancellationToken.None));
             Assert.Equal(ClientFailure.ServerUnreachable, e.Failure);

@@ -10,7 +10,7 @@ public sealed class CookieJarTests
     private static SessionKeys KeysFor(string id)
     {
         var k = new DirectionKeys(RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(12));
-        return new SessionKeys(id, k, k);
+        return new SessionKeys(id, 0, k, k);
     }
 
     [Fact]

@@ -2,11 +2,18 @@ using System.Security.Cryptography;
 
 namespace Parley.Protocol.Security;
 
-/// <summary>An ephemeral ECDH P-256 key pair for one log-on. The public key travels as the uncompressed point (65 bytes).</summary>
-public sealed class EphemeralKey : IDisposable
+/// <summary>
+/// An ECDH P-256 key pair. Most are ephemeral (one per log-on or sign-up); the server's sign-up key is the one
+/// long-term key, kept in its database as PKCS#8. The public key travels as the uncompressed point (65 bytes).
+/// </summary>
+public sealed class EcdhKey : IDisposable
 {
     private const int PointBytes = 65;
-    private readonly ECDiffieHellman _ecdh = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+    private readonly ECDiffieHellman _ecdh;
+
+    public EcdhKey() => _ecdh = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+
+    private EcdhKey(ECDiffieHellman ecdh) => _ecdh = ecdh;
 
     public string PublicKeyBase64
     {
@@ -20,6 +27,16 @@ public sealed class EphemeralKey : IDisposable
             return Convert.ToBase64String(point);
         }
     }
+
+    /// <summary>Loads a key saved with <see cref="ExportPkcs8"/>.</summary>
+    public static EcdhKey ImportPkcs8(ReadOnlySpan<byte> pkcs8)
+    {
+        var ecdh = ECDiffieHellman.Create();
+        ecdh.ImportPkcs8PrivateKey(pkcs8, out _);
+        return new EcdhKey(ecdh);
+    }
+
+    public byte[] ExportPkcs8() => _ecdh.ExportPkcs8PrivateKey();
 
     /// <summary>The raw shared secret (the x-coordinate), or null when the peer's key is not a valid P-256 point.</summary>
     public byte[]? Agree(string peerPublicKeyBase64)

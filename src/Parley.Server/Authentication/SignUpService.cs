@@ -1,0 +1,115 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Parley.Protocol;
+using Parley.Protocol.Accounts;
+using Parley.Protocol.Messages;
+using Parley.Protocol.Security;
+using Parley.Storage;
+
+namespace Parley.Server.Authentication;
+
+/// <summary>
+/// Sign-up from the client (issue #3; seed 002 "!signup", seed 003's new-user flow) over UDP:
+/// SIGNUP_HELLO → SIGNUP_INFO, then SIGNUP → SIGNUP_RESULT. The client sends a SCRAM verifier sealed to the
+/// server's sign-up key, never a password. Every SIGNUP, a check or a sign-up, spends one of its source address's
+/// hourly tokens, so one host can neither scan IDs nor mass-register. docs/PROTOCOL.md §4.
+/// </summary>
+internal sealed class SignUpService(
+    ParleyServerOptions options, UserStore users, InviteStore invites, EcdhKey signUpKey, TimeProvider time,
+    ILogger<SignUpService> logger)
+{
+    private readonly AddressRateLimiter _limiter = new(options.SignUpsPerHourPerAddress, TimeSpan.FromHours(1), options.MaxTrackedAddresses, time);
+    private readonly Lock _keyGate = new();
+
+    public SignUpInfo Info => new(options.SignUpPolicy, signUpKey.PublicKeyBase64, options.ScramIterations, options.MinPasswordLength);
+
+    public void RemoveIdle() => _limiter.RemoveIdle();
+
+    public ParleyMessage OnSignUp(SignUp request, IPAddress source)
+    {
+        if (options.SignUpPolicy == SignUpPolicies.Closed)
+        {
+            return new Error(ErrorCodes.SignUpClosed, "This server does not take sign-ups; ask its administrator for an account.");
+        }
+
+        if (!_limiter.TryAcquire(source, out var wait))
+        {
+            logger.LogWarning("Too many sign-up requests from {Source}", source);
+            return new Error(ErrorCodes.RateLimited, $"Too many sign-up requests from your address; try again in {Durations.Format(wait)}.");
+        }
+
+        SignUpBox? box;
+        lock (_keyGate)
+        {
+            // One long-lived key serves every receive loop; OpenSSL key objects are not documented as thread-safe.
+            box = SignUpBox.ForServer(signUpKey, request.EphemeralKey);
+        }
+
+        if (box?.OpenForm(request.Sealed) is not { } form)
+        {
+            return new Error(ErrorCodes.BadMessage, "The SIGNUP box does not open with this server's sign-up key; ask for SIGNUP_INFO again.");
+        }
+
+        var outcome = Decide(form, source);
+        return new SignUpResult(box.SealOutcome(outcome));
+    }
+
+    private SignUpOutcome Decide(SignUpForm form, IPAddress source)
+    {
+        var id = form.ClientId;
+        if (AccountRules.CheckNewId(id) is { } rule)
+        {
+            return new SignUpOutcome(id, SignUpCodes.IdNotAllowed, rule);
+        }
+
+        var invite = options.SignUpPolicy == SignUpPolicies.Invite ? form.Invite : null;
+        if (options.SignUpPolicy == SignUpPolicies.Invite && (string.IsNullOrWhiteSpace(invite) || !invites.IsValid(invite, time.GetUtcNow())))
+        {
+            return new SignUpOutcome(id, SignUpCodes.InviteInvalid, string.IsNullOrWhiteSpace(invite)
+                ? "This server needs an invite code to sign up; ask its administrator for one."
+                : "That invite code is unknown, used up or expired.");
+        }
+
+        if (form.CheckOnly)
+        {
+            return users.Find(id) is null
+                ? new SignUpOutcome(id, SignUpCodes.Available, $"The client ID '{id}' is free.")
+                : Taken(id);
+        }
+
+        if (ParseVerifier(form) is not { } verifier)
+        {
+            return new SignUpOutcome(id, SignUpCodes.BadVerifier,
+                $"The new password's verifier must have a 16- to 64-byte salt, {options.ScramIterations} iterations and 32-byte keys.");
+        }
+
+        switch (users.SignUp(id, verifier, invite, time.GetUtcNow()))
+        {
+            case SignUpStatus.Created:
+                logger.LogInformation("{ClientId} signed up from {Source}", id, source);
+                return new SignUpOutcome(id, SignUpCodes.Created, $"Signed up as {id}.");
+            case SignUpStatus.InviteInvalid:
+                return new SignUpOutcome(id, SignUpCodes.InviteInvalid, "That invite code is unknown, used up or expired.");
+            default:
+                return Taken(id);
+        }
+    }
+
+    private ScramVerifier? ParseVerifier(SignUpForm form)
+    {
+        if (form.Salt is null || form.StoredKey is null || form.ServerKey is null || form.Iterations != options.ScramIterations)
+        {
+            return null;
+        }
+
+        var salt = WireBase64.DecodeOrEmpty(form.Salt);
+        var stored = WireBase64.DecodeOrEmpty(form.StoredKey);
+        var server = WireBase64.DecodeOrEmpty(form.ServerKey);
+        return salt.Length is >= 16 and <= 64 && stored.Length == Scram.KeyBytes && server.Length == Scram.KeyBytes
+            ? new ScramVerifier(salt, options.ScramIterations, stored, server)
+            : null;
+    }
+
+    private static SignUpOutcome Taken(string id) =>
+        new(id, SignUpCodes.Taken, $"The client ID '{id}' is already taken (IDs ignore letter case); choose another.");
+}
