@@ -85,6 +85,9 @@ public sealed class ParleyServer : IAsyncDisposable
         var tcp = new IPEndPoint(options.Address, new Uri(address).Port);
         var handshakes = app.Services.GetRequiredService<HandshakeService>();
         handshakes.TcpPort = tcp.Port;
+
+        // Before the first HELLO: sets the fake-challenge iteration count from the stored users.
+        app.Services.GetRequiredService<AccountService>().CheckForChanges();
         UdpAuthListener udp;
         try
         {
