@@ -6,14 +6,19 @@ public static class Durations
     public static string Format(TimeSpan wait)
     {
         var seconds = (long)Math.Ceiling(Math.Max(0, wait.TotalSeconds));
-        return seconds switch
+        if (seconds < 3600)
         {
-            < 60 => $"{seconds} s",
-            < 3600 when seconds % 60 == 0 => $"{seconds / 60} min",
-            < 3600 => $"{seconds / 60} min {seconds % 60} s",
-            _ when seconds % 3600 == 0 => $"{seconds / 3600} h",
-            _ => $"{seconds / 3600} h {(seconds % 3600 + 59) / 60} min",
-        };
+            return seconds switch
+            {
+                < 60 => $"{seconds} s",
+                _ when seconds % 60 == 0 => $"{seconds / 60} min",
+                _ => $"{seconds / 60} min {seconds % 60} s",
+            };
+        }
+
+        // An hour or more is told in whole minutes, rounded up before splitting so 1 h 59.5 min reads "2 h".
+        var minutes = (seconds + 59) / 60;
+        return minutes % 60 == 0 ? $"{minutes / 60} h" : $"{minutes / 60} h {minutes % 60} min";
     }
 
     /// <summary>Whole seconds for a wire field, rounded up and at least 1.</summary>

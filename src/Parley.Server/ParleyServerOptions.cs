@@ -149,7 +149,9 @@ public sealed record ParleyServerOptions
             $"--min-password-length must be between 1 and {Protocol.Accounts.AccountRules.MaxPasswordLength}.");
         Check(LockoutThreshold >= 1, "--lockout-threshold must be at least 1.");
         Check(LockoutBase >= TimeSpan.FromSeconds(1) && LockoutMax >= LockoutBase, "--lockout-base must be at least 1 second and --lockout-max at least --lockout-base.");
-        Check(HellosPerMinutePerAddress >= 1 && SignUpsPerHourPerAddress >= 1 && MaxTrackedAddresses >= 1, "Rate limits must be at least 1.");
+        Check(HellosPerMinutePerAddress >= 1, "--hello-rate must be at least 1.");
+        Check(SignUpsPerHourPerAddress >= 1, "--signup-rate must be at least 1.");
+        Check(MaxTrackedAddresses >= 1, "--max-tracked-addresses must be at least 1.");
         Check(MaxDirectoryEntries >= 1, "--max-directory-entries must be at least 1.");
         Check(HistoryQueueCapacity >= 1 && HistoryBatchSize >= 1 && HistoryPageSize >= 1, "History limits must be at least 1.");
     }

@@ -36,6 +36,14 @@ public sealed class UserStore(ParleyDatabase database)
         using var tx = connection.BeginTransaction();
         using var command = connection.CreateCommand();
         command.Transaction = tx;
+
+        // A retransmission whose first copy created the account: answer Created again, without spending another invite use.
+        var existing = Find(connection, tx, clientId);
+        if (existing is not null && CryptographicOperations.FixedTimeEquals(existing.Verifier.StoredKey, verifier.StoredKey))
+        {
+            return SignUpStatus.Created;
+        }
+
         if (invite is not null)
         {
             command.CommandText = "UPDATE invites SET uses_left = uses_left - 1 WHERE code_hash = $h AND uses_left > 0 AND expires_at > $now;";
@@ -47,6 +55,12 @@ public sealed class UserStore(ParleyDatabase database)
             }
 
             command.Parameters.Clear();
+        }
+
+        // Checked after the invite, so without a valid code nobody learns which IDs exist; the rollback keeps the use.
+        if (existing is not null)
+        {
+            return SignUpStatus.Taken;
         }
 
         command.CommandText = """
@@ -65,11 +79,8 @@ public sealed class UserStore(ParleyDatabase database)
             return SignUpStatus.Created;
         }
 
-        // Taken, unless it is our own earlier insert; the invite use (if any) is rolled back either way.
-        var existing = Find(connection, tx, clientId);
-        return existing is not null && CryptographicOperations.FixedTimeEquals(existing.Verifier.StoredKey, verifier.StoredKey)
-            ? SignUpStatus.Created
-            : SignUpStatus.Taken;
+        // Unreachable while the transaction holds the write lock (BEGIN IMMEDIATE); kept as the safe answer.
+        return SignUpStatus.Taken;
     }
 
     public StoredUser? Find(string clientId)

@@ -62,8 +62,11 @@ internal sealed class SignUpService(
             return new SignUpOutcome(id, SignUpCodes.IdNotAllowed, rule);
         }
 
+        // A check must not reveal IDs to someone without a valid code; a sign-up spends the code in UserStore.SignUp,
+        // which also recognizes a retransmission whose first copy already spent it.
         var invite = options.SignUpPolicy == SignUpPolicies.Invite ? form.Invite : null;
-        if (options.SignUpPolicy == SignUpPolicies.Invite && (string.IsNullOrWhiteSpace(invite) || !invites.IsValid(invite, time.GetUtcNow())))
+        if (options.SignUpPolicy == SignUpPolicies.Invite
+            && (string.IsNullOrWhiteSpace(invite) || (form.CheckOnly && !invites.IsValid(invite, time.GetUtcNow()))))
         {
             return new SignUpOutcome(id, SignUpCodes.InviteInvalid, string.IsNullOrWhiteSpace(invite)
                 ? "This server needs an invite code to sign up; ask its administrator for one."

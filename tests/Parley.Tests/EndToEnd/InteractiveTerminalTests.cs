@@ -50,5 +50,46 @@ public sealed class InteractiveTerminalTests
         await bob.ExpectLineAsync("alice: Hello there");
     }
 
+    [Fact]
+    public async Task An_unknown_ID_is_welcomed_as_a_new_user_and_a_known_one_gets_three_tries()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        await server.AddUserAsync("alice", "alice-password");
+        await using var terminal = await TmuxTerminal.StartAsync($"{ParleyProcess.Executable} chat --port {server.UdpPort}");
+        await terminal.WaitForScreenAsync(s => s.Contains(">"), "the prompt");
+
+        // Seed 003: a known ID may try again, three attempts in all; the server then locks it.
+        await terminal.TypeAsync("Log on alice");
+        await terminal.EnterAsync();
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            await terminal.WaitForScreenAsync(s => LastLine(s).StartsWith("Password for alice:", StringComparison.Ordinal), $"password prompt {attempt}");
+            await terminal.TypeAsync("wrong-password");
+            await terminal.EnterAsync();
+            await terminal.WaitForScreenAsync(s => s.Count(l => l.StartsWith("Log-on failed", StringComparison.Ordinal)) == attempt, $"failure {attempt}");
+        }
+
+        // The terminal wraps long lines, so look for the notice in the screen's text as a whole.
+        var screen = await terminal.WaitForScreenAsync(s => string.Concat(s).Contains("it is locked; try again in 1 min.", StringComparison.Ordinal), "the lock notice");
+        Assert.DoesNotContain(screen, l => l.Contains("Welcome new user", StringComparison.Ordinal));
+
+        // Seed 003: "Welcome new user: renew please enter a new password:" for an ID nobody has.
+        await terminal.WaitForScreenAsync(s => LastLine(s) == ">", "the prompt after the lock");
+        await terminal.TypeAsync("Log on renew");
+        await terminal.EnterAsync();
+        await terminal.WaitForScreenAsync(s => LastLine(s).StartsWith("Password for renew:", StringComparison.Ordinal), "renew's password prompt");
+        await terminal.TypeAsync("anything-at-all");
+        await terminal.EnterAsync();
+        await terminal.WaitForScreenAsync(s => LastLine(s).StartsWith("Welcome new user: renew please enter a new password", StringComparison.Ordinal), "the new-user offer");
+        await terminal.TypeAsync("renew-password");
+        await terminal.EnterAsync();
+        await terminal.WaitForScreenAsync(s => LastLine(s).StartsWith("Repeat the password:", StringComparison.Ordinal), "the repeat prompt");
+        await terminal.TypeAsync("renew-password");
+        await terminal.EnterAsync();
+        screen = await terminal.WaitForScreenAsync(s => s.Contains("Connected"), "\"Connected\"");
+        Assert.Contains("Signed up as renew.", screen);
+        Assert.DoesNotContain(screen, l => l.Contains("renew-password", StringComparison.Ordinal) || l.Contains("wrong-password", StringComparison.Ordinal));
+    }
+
     private static string LastLine(string[] screen) => screen.LastOrDefault(l => l.Length > 0) ?? "";
 }

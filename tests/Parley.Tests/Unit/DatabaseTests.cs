@@ -53,4 +53,91 @@ public sealed class DatabaseTests
             Directory.Delete(dataDirectory, recursive: true);
         }
     }
+
+    [Fact]
+    public void A_schema_1_database_is_migrated_on_open_and_its_users_keep_working()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("parley-db-").FullName;
+        try
+        {
+            var verifier = Scram.CreateVerifier("pencil", Scram.MinimumIterations);
+            using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDirectory, ParleyDatabase.FileName)}"))
+            {
+                old.Open();
+                using var command = old.CreateCommand();
+                command.CommandText = """
+                    CREATE TABLE meta(key TEXT NOT NULL PRIMARY KEY, value BLOB NOT NULL);
+                    CREATE TABLE users(
+                        client_id TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,
+                        salt BLOB NOT NULL,
+                        iterations INTEGER NOT NULL,
+                        stored_key BLOB NOT NULL,
+                        server_key BLOB NOT NULL,
+                        created_at INTEGER NOT NULL);
+                    INSERT INTO users VALUES ('Alice', $salt, $iterations, $stored, $server, 1700000000000);
+                    PRAGMA user_version = 1;
+                    """;
+                command.Parameters.AddWithValue("$salt", verifier.Salt);
+                command.Parameters.AddWithValue("$iterations", verifier.Iterations);
+                command.Parameters.AddWithValue("$stored", verifier.StoredKey);
+                command.Parameters.AddWithValue("$server", verifier.ServerKey);
+                command.ExecuteNonQuery();
+            }
+
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            var database = ParleyDatabase.Open(dataDirectory);
+            var users = new UserStore(database);
+
+            var alice = users.Find("alice");
+            Assert.NotNull(alice);
+            Assert.Equal("Alice", alice.ClientId);
+            Assert.Equal(0, alice.Generation);
+            Assert.Equal(verifier.StoredKey, alice.Verifier.StoredKey);
+            Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1700000000000), alice.CreatedAt);
+
+            // The new columns, tables and triggers are there.
+            var version = users.Version();
+            Assert.True(users.SetVerifier("alice", Scram.CreateVerifier("new password", Scram.MinimumIterations)));
+            Assert.Equal(1, users.Find("alice")!.Generation);
+            Assert.NotEqual(version, users.Version());
+            Assert.Equal(SignUpStatus.Taken, users.SignUp("ALICE", Scram.CreateVerifier("x", Scram.MinimumIterations), null, DateTimeOffset.UtcNow));
+            Assert.Equal(SignUpStatus.Created, users.SignUp("bob", Scram.CreateVerifier("x", Scram.MinimumIterations), null, DateTimeOffset.UtcNow));
+            Assert.Null(new LockoutStore(database).RecordFailure("alice", DateTimeOffset.UtcNow, new LockoutPolicy(3, TimeSpan.FromMinutes(1), TimeSpan.FromHours(1))));
+            var invites = new InviteStore(database);
+            Assert.True(invites.IsValid(invites.Create(1, DateTimeOffset.UtcNow.AddDays(1), DateTimeOffset.UtcNow), DateTimeOffset.UtcNow));
+
+            // Opening the migrated database again does not migrate it twice.
+            var reopened = new UserStore(ParleyDatabase.Open(dataDirectory));
+            Assert.Equal(1, reopened.Find("alice")!.Generation);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_database_from_a_newer_parley_is_refused()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("parley-db-").FullName;
+        try
+        {
+            using (var newer = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDirectory, ParleyDatabase.FileName)}"))
+            {
+                newer.Open();
+                using var command = newer.CreateCommand();
+                command.CommandText = "PRAGMA user_version = 99;";
+                command.ExecuteNonQuery();
+            }
+
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Assert.Contains("schema 99", Assert.Throws<InvalidOperationException>(() => ParleyDatabase.Open(dataDirectory)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
 }

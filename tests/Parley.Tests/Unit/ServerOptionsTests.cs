@@ -54,4 +54,58 @@ public sealed class ServerOptionsTests
     [Fact]
     public void A_sender_waiting_for_room_must_not_outlast_its_own_keep_alive_deadline() =>
         Assert.Contains("--slow-consumer-timeout", Assert.Throws<ArgumentException>((Defaults with { SlowConsumerTimeout = TimeSpan.FromSeconds(90) }).Validate).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("public")]
+    [InlineData("")]
+    [InlineData("Open")]
+    public void An_unknown_sign_up_policy_is_refused(string policy) =>
+        Assert.Contains("--signup", Assert.Throws<ArgumentException>((Defaults with { SignUpPolicy = policy }).Validate).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("open")]
+    [InlineData("invite")]
+    [InlineData("closed")]
+    public void The_three_sign_up_policies_are_accepted(string policy) => (Defaults with { SignUpPolicy = policy }).Validate();
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1025)]
+    public void A_minimum_password_length_outside_1_to_1024_is_refused(int length) =>
+        Assert.Contains("--min-password-length", Assert.Throws<ArgumentException>((Defaults with { MinPasswordLength = length }).Validate).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void A_lockout_threshold_of_zero_is_refused() =>
+        Assert.Contains("--lockout-threshold", Assert.Throws<ArgumentException>((Defaults with { LockoutThreshold = 0 }).Validate).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void The_longest_lock_may_not_be_shorter_than_the_first()
+    {
+        var options = Defaults with { LockoutBase = TimeSpan.FromMinutes(5), LockoutMax = TimeSpan.FromMinutes(4) };
+        Assert.Contains("--lockout-max", Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+        (options with { LockoutMax = TimeSpan.FromMinutes(5) }).Validate();
+    }
+
+    [Fact]
+    public void The_first_lock_must_be_at_least_a_second() =>
+        Assert.Contains("--lockout-base", Assert.Throws<ArgumentException>((Defaults with { LockoutBase = TimeSpan.FromMilliseconds(500) }).Validate).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("--hello-rate")]
+    [InlineData("--signup-rate")]
+    [InlineData("--max-tracked-addresses")]
+    public void A_rate_limit_of_zero_is_refused_naming_its_flag(string flag)
+    {
+        var options = flag switch
+        {
+            "--hello-rate" => Defaults with { HellosPerMinutePerAddress = 0 },
+            "--signup-rate" => Defaults with { SignUpsPerHourPerAddress = 0 },
+            _ => Defaults with { MaxTrackedAddresses = 0 },
+        };
+        Assert.Contains(flag, Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_directory_of_no_entries_is_refused() =>
+        Assert.Contains("--max-directory-entries", Assert.Throws<ArgumentException>((Defaults with { MaxDirectoryEntries = 0 }).Validate).Message, StringComparison.Ordinal);
 }

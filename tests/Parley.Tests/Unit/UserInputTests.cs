@@ -53,4 +53,65 @@ public sealed class UserInputTests
 
     [Fact]
     public void Blank_lines_do_nothing() => Assert.IsType<UserInput.Empty>(UserInput.Parse("   ", true));
+
+    [Theory]
+    [InlineData("Sign up")]
+    [InlineData("sign  UP")]
+    [InlineData("/signup")]
+    [InlineData("!signup")]
+    [InlineData("!SignUp")]
+    public void Sign_up_phrases(string line) => Assert.Equal(new UserInput.SignUp(null, null), UserInput.Parse(line, false));
+
+    [Theory]
+    [InlineData("sign up bob")]
+    [InlineData("Sign up bob")]
+    [InlineData("/signup bob")]
+    [InlineData("!signup bob")]
+    public void Sign_up_may_name_the_id(string line) => Assert.Equal(new UserInput.SignUp("bob", null), UserInput.Parse(line, false));
+
+    [Theory]
+    [InlineData("Sign up bob CODE-1")]
+    [InlineData("/signup bob CODE-1")]
+    public void Sign_up_may_carry_an_invite_code_as_typed(string line) =>
+        Assert.Equal(new UserInput.SignUp("bob", "CODE-1"), UserInput.Parse(line, false));
+
+    [Fact]
+    public void The_new_id_keeps_its_letter_case() => Assert.Equal(new UserInput.SignUp("Bob", null), UserInput.Parse("SIGN UP Bob", false));
+
+    [Theory]
+    [InlineData("Sign up bob CODE-1 extra")]
+    [InlineData("/signup bob CODE-1 extra")]
+    public void Sign_up_with_too_many_words_is_unknown(string line) => Assert.IsType<UserInput.Unknown>(UserInput.Parse(line, false));
+
+    [Theory]
+    [InlineData("!LIST", false)]
+    [InlineData("!list", false)]
+    [InlineData("/list", false)]
+    [InlineData("/LIST", false)]
+    [InlineData("/list", true)]
+    public void List_phrases(string line, bool inChat) => Assert.IsType<UserInput.List>(UserInput.Parse(line, inChat));
+
+    [Theory]
+    [InlineData("/passwd", false)]
+    [InlineData("/passwd", true)]
+    public void Passwd_changes_the_password(string line, bool inChat) => Assert.IsType<UserInput.ChangePassword>(UserInput.Parse(line, inChat));
+
+    [Fact]
+    public void Passwd_takes_no_argument_so_a_password_is_never_typed_on_the_command_line() =>
+        Assert.IsType<UserInput.Unknown>(UserInput.Parse("/passwd hunter22", false));
+
+    [Fact]
+    public void In_a_chat_a_line_starting_with_an_exclamation_mark_is_a_message()
+    {
+        Assert.Equal(new UserInput.Say("!hello"), UserInput.Parse("!hello", true));
+        Assert.Equal(new UserInput.Say("!!! wow"), UserInput.Parse("!!! wow", true));
+    }
+
+    [Fact]
+    public void In_a_chat_the_sign_up_phrase_is_a_message() =>
+        Assert.Equal(new UserInput.Say("Sign up"), UserInput.Parse("Sign up", true));
+
+    [Fact]
+    public void Outside_a_chat_other_exclamation_lines_are_unknown() =>
+        Assert.IsType<UserInput.Unknown>(UserInput.Parse("!hello", false));
 }
