@@ -66,8 +66,8 @@ internal sealed partial class ChatApp
             case UserInput.Say say:
                 await SendAsync(connection, new Chat(_sessionId!, say.Text)).ConfigureAwait(false);
                 break;
-            case UserInput.List:
-                await SendAsync(connection, new ListReq()).ConfigureAwait(false);
+            case UserInput.List list:
+                await SendAsync(connection, new ListReq(list.OnlineOnly)).ConfigureAwait(false);
                 break;
             case UserInput.ChangePassword when console.IsInteractive && scriptPassword is null:
                 var current = await console.ReadSecretAsync("Current password: ", cancellationToken).ConfigureAwait(false);

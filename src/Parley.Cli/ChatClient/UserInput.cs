@@ -11,7 +11,7 @@ internal abstract record UserInput
     public sealed record History(string ClientId) : UserInput;
     public sealed record Say(string Text) : UserInput;
     public sealed record SignUp(string? ClientId, string? Invite) : UserInput;
-    public sealed record List : UserInput;
+    public sealed record List(bool OnlineOnly) : UserInput;
     public sealed record ChangePassword : UserInput;
     public sealed record Quit : UserInput;
     public sealed record Help : UserInput;
@@ -82,7 +82,8 @@ internal abstract record UserInput
             "/end" when words.Length == 1 => new EndChat(),
             "/history" when argument is not null => new History(argument),
             "/signup" when words.Length <= 3 => new SignUp(words.ElementAtOrDefault(1), words.ElementAtOrDefault(2)),
-            "/list" when words.Length == 1 => new List(),
+            "/list" when words.Length == 1 => new List(OnlineOnly: false),
+            "/list" when words.Length == 2 && argument!.Equals("online", StringComparison.OrdinalIgnoreCase) => new List(OnlineOnly: true),
             "/passwd" when words.Length == 1 => new ChangePassword(),
             "/quit" when words.Length == 1 => new Quit(),
             "/help" => new Help(),
@@ -98,7 +99,7 @@ internal abstract record UserInput
           Chat <id>              /chat <id>             start a chat with <id>
           End chat               /end                   end the current chat
           History <id>           /history <id>          show past messages with <id>
-                                 /list                  every user, online or offline (also !LIST)
+                                 /list [online]         every user, online or offline (also !LIST); or who is online
                                  /passwd                change your password
           Log off                /logoff                disconnect from the server
                                  /say <text>            send text that starts with '/'

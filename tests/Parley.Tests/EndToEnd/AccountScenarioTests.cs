@@ -32,6 +32,10 @@ public sealed class AccountScenarioTests
         await renew.ExpectLineAsync("  bob    online");
         await renew.ExpectLineAsync("  renew  online");
 
+        // 003's DM list: only who is online.
+        await bob.SendLineAsync("/list online");
+        await bob.ExpectLineAsync("Users (2 online, 2 listed):");
+
         // The new account survives its first session.
         await renew.SendLineAsync("Log off");
         await renew.ExpectLineAsync("Logged off");

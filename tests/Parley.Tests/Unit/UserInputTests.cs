@@ -89,7 +89,15 @@ public sealed class UserInputTests
     [InlineData("/list", false)]
     [InlineData("/LIST", false)]
     [InlineData("/list", true)]
-    public void List_phrases(string line, bool inChat) => Assert.IsType<UserInput.List>(UserInput.Parse(line, inChat));
+    public void List_phrases(string line, bool inChat) => Assert.Equal(new UserInput.List(OnlineOnly: false), UserInput.Parse(line, inChat));
+
+    [Theory]
+    [InlineData("/list online")]
+    [InlineData("!LIST ONLINE")]
+    public void List_online_asks_only_for_who_is_online(string line) => Assert.Equal(new UserInput.List(OnlineOnly: true), UserInput.Parse(line, false));
+
+    [Fact]
+    public void List_with_another_word_is_unknown() => Assert.IsType<UserInput.Unknown>(UserInput.Parse("/list everyone", false));
 
     [Theory]
     [InlineData("/passwd", false)]
