@@ -141,7 +141,7 @@ public sealed class ParleyDatabase
 
     /// <summary>
     /// The server's long-term sign-up key (PKCS#8), created with the database. Clients seal their new verifiers to
-    /// it (docs/PROTOCOL.md §4), so it must stay as private as the verifiers themselves: it lives in the same 0600 file.
+    /// it (docs/PROTOCOL.md §10.3), so it must stay as private as the verifiers themselves: it lives in the same 0600 file.
     /// </summary>
     public byte[] GetOrCreateSignUpKey(Func<byte[]> create) => GetOrCreateMeta("signup_key", create);
 

@@ -5,8 +5,9 @@ using Parley.Protocol.Security;
 namespace Parley.Storage;
 
 /// <summary>
-/// A subscriber as stored: the ID and its SCRAM verifier, never a password. <c>Generation</c> grows with every
-/// password change or reset, so the server can tell that a logged-on client's credentials are no longer current.
+/// A subscriber as stored: the ID and its SCRAM verifier, never a password. <c>Generation</c> is taken from the
+/// database-wide users_version when the account is created or its password changes, so it only grows, even across
+/// a removal and re-creation of the same ID: the server can tell that a logged-on client's credentials are not current.
 /// </summary>
 public sealed record StoredUser(string ClientId, ScramVerifier Verifier, DateTimeOffset CreatedAt, long Generation);
 
@@ -64,8 +65,9 @@ public sealed class UserStore(ParleyDatabase database)
         }
 
         command.CommandText = """
-            INSERT INTO users(client_id, salt, iterations, stored_key, server_key, created_at)
-            VALUES ($id, $salt, $iterations, $stored, $server, $now) ON CONFLICT(client_id) DO NOTHING;
+            INSERT INTO users(client_id, salt, iterations, stored_key, server_key, created_at, generation)
+            VALUES ($id, $salt, $iterations, $stored, $server, $now, (SELECT value + 1 FROM meta WHERE key = 'users_version'))
+            ON CONFLICT(client_id) DO NOTHING;
             """;
         command.Parameters.AddWithValue("$id", clientId);
         command.Parameters.AddWithValue("$salt", verifier.Salt);
@@ -105,22 +107,26 @@ public sealed class UserStore(ParleyDatabase database)
         return users;
     }
 
-    /// <summary>Replaces a user's verifier (a password change or an admin reset) and bumps their generation; false if there is no such user.</summary>
-    public bool SetVerifier(string clientId, ScramVerifier verifier)
+    /// <summary>
+    /// Replaces a user's verifier (a password change or an admin reset) and moves their generation past every
+    /// generation handed out so far; returns the new generation, or null if there is no such user.
+    /// </summary>
+    public long? SetVerifier(string clientId, ScramVerifier verifier)
     {
         using var connection = database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = """
             UPDATE users SET salt = $salt, iterations = $iterations, stored_key = $stored, server_key = $server,
-                generation = generation + 1
-            WHERE client_id = $id;
+                generation = (SELECT value + 1 FROM meta WHERE key = 'users_version')
+            WHERE client_id = $id
+            RETURNING generation;
             """;
         command.Parameters.AddWithValue("$id", clientId);
         command.Parameters.AddWithValue("$salt", verifier.Salt);
         command.Parameters.AddWithValue("$iterations", verifier.Iterations);
         command.Parameters.AddWithValue("$stored", verifier.StoredKey);
         command.Parameters.AddWithValue("$server", verifier.ServerKey);
-        return command.ExecuteNonQuery() == 1;
+        return command.ExecuteScalar() as long?;
     }
 
     /// <summary>Removes a user (their history stays, as the other party's record of the conversation).</summary>

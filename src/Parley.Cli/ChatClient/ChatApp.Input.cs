@@ -69,9 +69,16 @@ internal sealed partial class ChatApp
             case UserInput.List list:
                 await SendAsync(connection, new ListReq(list.OnlineOnly)).ConfigureAwait(false);
                 break;
-            case UserInput.ChangePassword when console.IsInteractive && scriptPassword is null:
-                var current = await console.ReadSecretAsync("Current password: ", cancellationToken).ConfigureAwait(false);
-                var next = await AskNewPasswordAsync(connection.ClientId, cancellationToken).ConfigureAwait(false);
+            case UserInput.ChangePassword when console.IsInteractive:
+                // On a terminal the new password is always typed without echo, even when PARLEY_PASSWORD gave the current one.
+                var current = scriptPassword ?? await console.ReadSecretAsync("Current password: ", cancellationToken).ConfigureAwait(false);
+                var next = await console.ReadSecretAsync("New password: ", cancellationToken).ConfigureAwait(false);
+                if (!string.IsNullOrEmpty(next) && next != await console.ReadSecretAsync("Repeat the password: ", cancellationToken).ConfigureAwait(false))
+                {
+                    console.WriteLine("The passwords differ; nothing was changed.");
+                    break;
+                }
+
                 await ChangePasswordAsync(current, next, cancellationToken).ConfigureAwait(false);
                 break;
             case UserInput.ChangePassword:

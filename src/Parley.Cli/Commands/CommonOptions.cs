@@ -15,7 +15,7 @@ internal static class CommonOptions
 
     public static Option<int> ScramIterations() => new("--scram-iterations")
     {
-        Description = $"PBKDF2 iterations for new passwords and for unknown-ID challenges ({Scram.MinimumIterations} to {Scram.MaximumIterations}) [env PARLEY_SCRAM_ITERATIONS]",
+        Description = $"PBKDF2 iterations for new passwords (unknown IDs are challenged with the count most users have) ({Scram.MinimumIterations} to {Scram.MaximumIterations}) [env PARLEY_SCRAM_ITERATIONS]",
         DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("PARLEY_SCRAM_ITERATIONS"), out var n) ? n : Scram.DefaultIterations,
     };
 

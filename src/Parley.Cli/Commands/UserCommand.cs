@@ -86,7 +86,7 @@ internal static class UserCommand
                 return 2;
             }
 
-            if (!users.SetVerifier(clientId, verifier))
+            if (users.SetVerifier(clientId, verifier) is null)
             {
                 Console.Error.WriteLine($"No subscriber '{clientId}'.");
                 return 1;

@@ -1,7 +1,7 @@
 namespace Parley.Protocol.Messages;
 
 // Accounts (issue #3; seeds 002 "!signup", "!LIST" and 003's new-user flow). Sign-up travels over UDP like the rest of
-// the connection phase; the verifiers inside SIGNUP are sealed to the server's sign-up key. docs/PROTOCOL.md §4.
+// the connection phase; the verifiers inside SIGNUP are sealed to the server's sign-up key. docs/PROTOCOL.md §10.
 
 /// <summary>
 /// UDP, client → server: "how do I sign up here?". <c>Pad</c> makes the datagram large enough that the answer stays

@@ -88,7 +88,7 @@ public static class Scram
 
     /// <summary>
     /// What a PASSWD proof signs in place of an AuthMessage: the new verifier, so the proof of the old password
-    /// authorizes this change and nothing else (docs/PROTOCOL.md §5.6).
+    /// authorizes this change and nothing else (docs/PROTOCOL.md §10.8).
     /// </summary>
     public static byte[] PasswdBinding(ScramVerifier newVerifier)
     {

@@ -26,7 +26,7 @@ internal sealed class AccountService(
         var limit = options.DirectoryEntriesPerFrame;
         var online = router.OnlineIds();
         List<DirectoryEntry> entries = onlineOnly
-            ? [.. online.Order(ClientIds.Comparer).Take(limit + 1).Select(id => new DirectoryEntry(id, Online: true))]
+            ? [.. online.OrderBy(id => id.ToLowerInvariant(), StringComparer.Ordinal).Take(limit + 1).Select(id => new DirectoryEntry(id, Online: true))]
             : [.. users.List(limit + 1).Select(u => new DirectoryEntry(u.ClientId, online.Contains(u.ClientId)))];
         var truncated = entries.Count > limit;
         return new ListResp(truncated ? entries[..limit] : entries, truncated);
@@ -34,8 +34,8 @@ internal sealed class AccountService(
 
     /// <summary>
     /// <c>/passwd</c>: the proof must verify against the stored verifier (the old password), else it counts as a
-    /// failed log-on for the lockout. The connection stays up; its generation moves on before the commit, so the
-    /// watcher never takes this client's own change for an admin reset.
+    /// failed log-on for the lockout. The connection stays up: it is exempt from the watcher while the change
+    /// commits, then takes the new generation, so the watcher never takes this client's own change for a reset.
     /// </summary>
     public ParleyMessage ChangePassword(ClientConnection client, Passwd request)
     {
@@ -71,12 +71,14 @@ internal sealed class AccountService(
 
         lockouts.Clear(client.ClientId);
         var previous = client.Generation;
-        client.Generation = user.Generation + 1;
-        if (!users.SetVerifier(client.ClientId, verifier))
+        client.Generation = long.MaxValue; // the watcher must not take this change for a reset while it commits
+        if (users.SetVerifier(client.ClientId, verifier) is not { } generation)
         {
             client.Generation = previous;
             return new Error(ErrorCodes.AccountRemoved, "Your account no longer exists.");
         }
+
+        client.Generation = generation;
 
         logger.LogInformation("{ClientId} changed their password", client.ClientId);
         return new PasswdOk();

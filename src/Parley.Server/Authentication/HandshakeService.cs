@@ -194,6 +194,12 @@ internal sealed class HandshakeService(
         var proof = WireBase64.DecodeOrEmpty(response.Proof);
         var sameId = ClientIds.Comparer.Equals(response.ClientId, hello.ClientId);
 
+        // A lock that began after this challenge was issued still holds: no password, right or wrong, is tried.
+        if (lockouts.LockedUntil(hello.ClientId, time.GetUtcNow()) is { } lockedUntil)
+        {
+            return Locked(lockedUntil);
+        }
+
         // Unknown IDs run the same HMACs against a dummy key, so the reply takes as long as a wrong password's.
         var clientKey = Scram.VerifyClientProof(pending.User?.Verifier.StoredKey ?? DummyStoredKey, proof, authMessage);
         var ecdhSecret = clientKey is null ? null : pending.ServerEphemeral.Agree(hello.EphemeralKey);

@@ -12,7 +12,7 @@ namespace Parley.Server.Authentication;
 /// Sign-up from the client (issue #3; seed 002 "!signup", seed 003's new-user flow) over UDP:
 /// SIGNUP_HELLO → SIGNUP_INFO, then SIGNUP → SIGNUP_RESULT. The client sends a SCRAM verifier sealed to the
 /// server's sign-up key, never a password. Every SIGNUP, a check or a sign-up, spends one of its source address's
-/// hourly tokens, so one host can neither scan IDs nor mass-register. docs/PROTOCOL.md §4.
+/// hourly tokens, so one host can neither scan IDs nor mass-register. docs/PROTOCOL.md §10.4.
 /// </summary>
 internal sealed class SignUpService(
     ParleyServerOptions options, UserStore users, InviteStore invites, EcdhKey signUpKey, TimeProvider time,

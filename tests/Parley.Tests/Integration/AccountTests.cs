@@ -145,6 +145,25 @@ public sealed class AccountTests
     }
 
     [Fact]
+    public async Task A_challenge_opened_before_the_lock_cannot_be_used_to_log_on_during_it()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "alice-password");
+        using var socket = RawWire.UdpSocket();
+        using var early = new ScramClient("alice", "alice-password");
+        var challenge = Assert.IsType<Challenge>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, MessageCodec.ToBytes(early.Hello)));
+
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            await Assert.ThrowsAsync<ParleyClientException>(() => server.LogOnAsync("alice", "guess"));
+        }
+
+        var reply = await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, MessageCodec.ToBytes(early.Answer(challenge)));
+        var fail = Assert.IsType<AuthFail>(reply);
+        Assert.NotNull(fail.RetryAfterSeconds);
+    }
+
+    [Fact]
     public async Task Each_failure_after_a_lock_doubles_it_up_to_the_cap_and_unlock_lifts_it()
     {
         var time = new ManualTimeProvider();
@@ -291,7 +310,7 @@ public sealed class AccountTests
         await using var alice = await server.AddAndLogOnAsync("alice");
         await using var bob = await server.AddAndLogOnAsync("bob");
 
-        Assert.True(new UserStore(ParleyDatabase.Open(server.Options.DataDirectory)).SetVerifier("alice", Scram.CreateVerifier("reset-password", InProcessServer.FastIterations)));
+        Assert.NotNull(new UserStore(ParleyDatabase.Open(server.Options.DataDirectory)).SetVerifier("alice", Scram.CreateVerifier("reset-password", InProcessServer.FastIterations)));
         var rest = await alice.ExpectClosedAsync();
         Assert.Equal(ErrorCodes.PasswordReset, Assert.IsType<Error>(Assert.Single(rest)).Code);
         await bob.ExpectNothingPendingAsync(); // others are untouched

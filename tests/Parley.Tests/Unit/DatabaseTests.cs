@@ -97,8 +97,8 @@ public sealed class DatabaseTests
 
             // The new columns, tables and triggers are there.
             var version = users.Version();
-            Assert.True(users.SetVerifier("alice", Scram.CreateVerifier("new password", Scram.MinimumIterations)));
-            Assert.Equal(1, users.Find("alice")!.Generation);
+            Assert.True(users.SetVerifier("alice", Scram.CreateVerifier("new password", Scram.MinimumIterations)) > 0);
+            Assert.True(users.Find("alice")!.Generation > 0);
             Assert.NotEqual(version, users.Version());
             Assert.Equal(SignUpStatus.Taken, users.SignUp("ALICE", Scram.CreateVerifier("x", Scram.MinimumIterations), null, DateTimeOffset.UtcNow));
             Assert.Equal(SignUpStatus.Created, users.SignUp("bob", Scram.CreateVerifier("x", Scram.MinimumIterations), null, DateTimeOffset.UtcNow));
@@ -107,8 +107,9 @@ public sealed class DatabaseTests
             Assert.True(invites.IsValid(invites.Create(1, DateTimeOffset.UtcNow.AddDays(1), DateTimeOffset.UtcNow), DateTimeOffset.UtcNow));
 
             // Opening the migrated database again does not migrate it twice.
+            var generation = users.Find("alice")!.Generation;
             var reopened = new UserStore(ParleyDatabase.Open(dataDirectory));
-            Assert.Equal(1, reopened.Find("alice")!.Generation);
+            Assert.Equal(generation, reopened.Find("alice")!.Generation);
         }
         finally
         {

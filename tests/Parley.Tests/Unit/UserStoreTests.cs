@@ -15,7 +15,7 @@ public sealed class UserStoreTests : IDisposable
     public void Dispose() => _db.Dispose();
 
     [Fact]
-    public void A_sign_up_creates_the_account_with_its_verifier_and_generation_zero()
+    public void A_sign_up_creates_the_account_with_its_verifier()
     {
         var verifier = TempDatabase.NewVerifier();
         Assert.Equal(SignUpStatus.Created, _users.SignUp("alice", verifier, invite: null, _time.GetUtcNow()));
@@ -26,7 +26,6 @@ public sealed class UserStoreTests : IDisposable
         Assert.Equal(verifier.StoredKey, found.Verifier.StoredKey);
         Assert.Equal(verifier.ServerKey, found.Verifier.ServerKey);
         Assert.Equal(verifier.Salt, found.Verifier.Salt);
-        Assert.Equal(0, found.Generation);
         Assert.Equal(_time.GetUtcNow(), found.CreatedAt);
     }
 
@@ -55,25 +54,39 @@ public sealed class UserStoreTests : IDisposable
     }
 
     [Fact]
-    public void Setting_a_verifier_replaces_it_and_bumps_the_generation()
+    public void Setting_a_verifier_replaces_it_and_raises_the_generation()
     {
         _users.SignUp("Alice", TempDatabase.NewVerifier(), null, _time.GetUtcNow());
+        var created = _users.Find("alice")!.Generation;
         var second = TempDatabase.NewVerifier();
-        Assert.True(_users.SetVerifier("alice", second));
+        var g1 = _users.SetVerifier("alice", second);
         var found = _users.Find("alice");
         Assert.NotNull(found);
-        Assert.Equal(1, found.Generation);
+        Assert.Equal(g1, found.Generation);
+        Assert.True(g1 > created);
         Assert.Equal(second.StoredKey, found.Verifier.StoredKey);
 
-        Assert.True(_users.SetVerifier("ALICE", TempDatabase.NewVerifier()));
-        Assert.Equal(2, _users.Find("alice")!.Generation);
-        Assert.Equal(2, _users.Generations(["alice", "nobody"])["ALICE"]);
+        var g2 = _users.SetVerifier("ALICE", TempDatabase.NewVerifier());
+        Assert.True(g2 > g1);
+        Assert.Equal(g2, _users.Generations(["alice", "nobody"])["ALICE"]);
         Assert.DoesNotContain("nobody", _users.Generations(["alice", "nobody"]).Keys);
     }
 
     [Fact]
+    public void An_ID_removed_and_created_again_gets_a_higher_generation_than_before()
+    {
+        // The server compares generations to end stale connections; a re-created account must not look like the old one.
+        _users.SignUp("alice", TempDatabase.NewVerifier(), null, _time.GetUtcNow());
+        _users.SetVerifier("alice", TempDatabase.NewVerifier());
+        var before = _users.Find("alice")!.Generation;
+        Assert.True(_users.Remove("alice"));
+        _users.SignUp("alice", TempDatabase.NewVerifier(), null, _time.GetUtcNow());
+        Assert.True(_users.Find("alice")!.Generation > before);
+    }
+
+    [Fact]
     public void Setting_the_verifier_of_an_unknown_id_changes_nothing() =>
-        Assert.False(_users.SetVerifier("nobody", TempDatabase.NewVerifier()));
+        Assert.Null(_users.SetVerifier("nobody", TempDatabase.NewVerifier()));
 
     [Fact]
     public void The_version_changes_when_a_user_is_added_changed_or_removed()
