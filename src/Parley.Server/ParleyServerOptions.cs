@@ -135,7 +135,8 @@ public sealed record ParleyServerOptions
         // JSON may escape every byte of a message as \uXXXX (6 bytes); the rest of a CHAT record fits in 1 KiB.
         Check(MaxMessageBytes > 0 && (long)MaxMessageBytes * 6 + 1024 <= MaxFrameBytes,
             "--max-message-bytes × 6 + 1024 must not exceed --max-frame-bytes (JSON may escape each byte as \\uXXXX).");
-        Check(MaxDatagramBytes >= 512, "--max-datagram-bytes must be at least 512.");
+        // A SIGNUP with a 32-character ID and an invite code is about 700 bytes (docs/PROTOCOL.md §10.2).
+        Check(MaxDatagramBytes >= 768, "--max-datagram-bytes must be at least 768 (a SIGNUP is up to about 700 bytes).");
         Check(OutboundQueueCapacity >= 16, "--outbound-queue must be at least 16.");
         Check(MaxConnections >= 1 && MaxPendingHandshakes >= 1 && MaxPendingHandshakesPerAddress >= 1, "Connection and handshake limits must be at least 1.");
         // CONNECTED announces these in whole seconds, so each must be at least one.

@@ -77,6 +77,9 @@ public sealed class UserStore(ParleyDatabase database)
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         if (command.ExecuteNonQuery() == 1)
         {
+            // Failures counted while nobody owned the ID are someone else's guesses; the new owner starts unlocked.
+            command.CommandText = "DELETE FROM logon_failures WHERE id_key = lower($id);";
+            command.ExecuteNonQuery();
             tx.Commit();
             return SignUpStatus.Created;
         }

@@ -53,10 +53,11 @@ internal sealed class AccountService(
         var salt = WireBase64.DecodeOrEmpty(request.Salt);
         var stored = WireBase64.DecodeOrEmpty(request.StoredKey);
         var server = WireBase64.DecodeOrEmpty(request.ServerKey);
-        if (salt.Length is < 16 or > 64 || stored.Length != Scram.KeyBytes || server.Length != Scram.KeyBytes || request.Iterations != options.ScramIterations)
+        // Exactly the fake salts' length, so no account's CHALLENGE stands out from an unknown ID's.
+        if (salt.Length != Scram.SaltBytes || stored.Length != Scram.KeyBytes || server.Length != Scram.KeyBytes || request.Iterations != options.ScramIterations)
         {
             return new Error(ErrorCodes.BadVerifier,
-                $"The new password's verifier must have a 16- to 64-byte salt, {options.ScramIterations} iterations and 32-byte keys.");
+                $"The new password's verifier must have a {Scram.SaltBytes}-byte salt, {options.ScramIterations} iterations and 32-byte keys.");
         }
 
         var verifier = new ScramVerifier(salt, request.Iterations, stored, server);
@@ -97,7 +98,6 @@ internal sealed class AccountService(
             return;
         }
 
-        _seenVersion = version;
         handshakes.FakeIterations = users.MostCommonIterations() ?? options.ScramIterations;
         var online = router.Snapshot();
         var generations = users.Generations(online.Select(c => c.ClientId));
@@ -105,7 +105,13 @@ internal sealed class AccountService(
         {
             CloseIfStale(client, generations.TryGetValue(client.ClientId, out var generation) ? generation : null);
         }
+
+        _seenVersion = version; // only now: a pass that threw is repeated at the next tick
+
     }
+
+    /// <summary>True while the account exists and its password has not changed since <paramref name="generation"/> was proved.</summary>
+    public bool IsCurrent(string clientId, long generation) => users.Find(clientId)?.Generation is { } current && current <= generation;
 
     /// <summary>Closes <paramref name="client"/> if its account is gone or its password changed since it logged on.</summary>
     public void CloseIfStale(ClientConnection client) => CloseIfStale(client, users.Find(client.ClientId)?.Generation);

@@ -30,6 +30,7 @@ internal sealed class HandshakeService(
     private readonly ConcurrentDictionary<string, Answered> _answered = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<IPAddress, int> _pendingPerAddress = new();
     private readonly AddressRateLimiter _hellos = new(options.HellosPerMinutePerAddress, TimeSpan.FromMinutes(1), options.MaxTrackedAddresses, time);
+    private readonly Lock[] _idStripes = [.. Enumerable.Range(0, 64).Select(_ => new Lock())];
     private int _fakeIterations = options.ScramIterations;
 
     /// <summary>
@@ -185,7 +186,21 @@ internal sealed class HandshakeService(
         return reply;
     }
 
+    /// <summary>
+    /// Evaluates one RESPONSE. Answers for one ID are evaluated one at a time (a striped lock; the UDP listener runs
+    /// several receive loops), so lock check, proof check and failure count are one step and a burst of answers to
+    /// challenges opened earlier cannot get more than the threshold's guesses in.
+    /// </summary>
     private ParleyMessage Evaluate(PendingChallenge pending, Response response)
+    {
+        var stripe = _idStripes[(int)((uint)StringComparer.OrdinalIgnoreCase.GetHashCode(pending.Hello.ClientId) % (uint)_idStripes.Length)];
+        lock (stripe)
+        {
+            return EvaluateOneAtATime(pending, response);
+        }
+    }
+
+    private ParleyMessage EvaluateOneAtATime(PendingChallenge pending, Response response)
     {
         var hello = pending.Hello;
         var challenge = pending.Challenge;
@@ -200,10 +215,13 @@ internal sealed class HandshakeService(
             return Locked(lockedUntil);
         }
 
-        // Unknown IDs run the same HMACs against a dummy key, so the reply takes as long as a wrong password's.
-        var clientKey = Scram.VerifyClientProof(pending.User?.Verifier.StoredKey ?? DummyStoredKey, proof, authMessage);
+        // The verifier as it is now, not as it was at HELLO: a password reset or removal since then must win. Unknown
+        // IDs do the same lookup and run the same HMACs against a dummy key, so the reply takes as long as a wrong password's.
+        var user = users.Find(hello.ClientId);
+
+        var clientKey = Scram.VerifyClientProof(user?.Verifier.StoredKey ?? DummyStoredKey, proof, authMessage);
         var ecdhSecret = clientKey is null ? null : pending.ServerEphemeral.Agree(hello.EphemeralKey);
-        if (pending.User is null || !sameId || clientKey is null || ecdhSecret is null)
+        if (user is null || !sameId || clientKey is null || ecdhSecret is null)
         {
             // Known and unknown IDs alike: count the failure (one durable write either way) and lock at the threshold.
             logger.LogInformation("Log-on failed for a client ID from {Source}", pending.Source);
@@ -217,7 +235,6 @@ internal sealed class HandshakeService(
         using var schedule = new KeySchedule(ecdhSecret, clientKey, authMessage);
         CryptographicOperations.ZeroMemory(ecdhSecret);
         CryptographicOperations.ZeroMemory(clientKey);
-        var user = pending.User;
         var cookie = cookies.Issue(new SessionKeys(user.ClientId, user.Generation, schedule.ClientToServer, schedule.ServerToClient));
         var sealedTicket = TicketBox.Seal(schedule.AuthSuccess, new AuthTicket(cookie, TcpPort));
         var signature = Scram.ServerSignature(user.Verifier.ServerKey, authMessage);

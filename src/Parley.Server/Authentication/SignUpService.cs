@@ -21,7 +21,8 @@ internal sealed class SignUpService(
     private readonly AddressRateLimiter _limiter = new(options.SignUpsPerHourPerAddress, TimeSpan.FromHours(1), options.MaxTrackedAddresses, time);
     private readonly Lock _keyGate = new();
 
-    public SignUpInfo Info => new(options.SignUpPolicy, signUpKey.PublicKeyBase64, options.ScramIterations, options.MinPasswordLength);
+    /// <summary>Built once: every datagram may ask for it, and the key object is shared by the receive loops.</summary>
+    public SignUpInfo Info { get; } = new(options.SignUpPolicy, signUpKey.PublicKeyBase64, options.ScramIterations, options.MinPasswordLength);
 
     public void RemoveIdle() => _limiter.RemoveIdle();
 
@@ -83,7 +84,7 @@ internal sealed class SignUpService(
         if (ParseVerifier(form) is not { } verifier)
         {
             return new SignUpOutcome(id, SignUpCodes.BadVerifier,
-                $"The new password's verifier must have a 16- to 64-byte salt, {options.ScramIterations} iterations and 32-byte keys.");
+                $"The new password's verifier must have a {Scram.SaltBytes}-byte salt, {options.ScramIterations} iterations and 32-byte keys.");
         }
 
         switch (users.SignUp(id, verifier, invite, time.GetUtcNow()))
@@ -108,7 +109,7 @@ internal sealed class SignUpService(
         var salt = WireBase64.DecodeOrEmpty(form.Salt);
         var stored = WireBase64.DecodeOrEmpty(form.StoredKey);
         var server = WireBase64.DecodeOrEmpty(form.ServerKey);
-        return salt.Length is >= 16 and <= 64 && stored.Length == Scram.KeyBytes && server.Length == Scram.KeyBytes
+        return salt.Length == Scram.SaltBytes && stored.Length == Scram.KeyBytes && server.Length == Scram.KeyBytes
             ? new ScramVerifier(salt, options.ScramIterations, stored, server)
             : null;
     }

@@ -28,6 +28,13 @@ internal sealed class ChatConnectionHandler(
         }
 
         channel.Protect(send: keys.ServerToClient, receive: keys.ClientToServer);
+        if (!accounts.IsCurrent(keys.ClientId, keys.Generation))
+        {
+            // Checked before Join, which would log the current session of this ID off.
+            await RefuseAsync(channel, ErrorCodes.PasswordReset, "Your account was removed or its password changed; log on again.", connection).ConfigureAwait(false);
+            return;
+        }
+
         var client = new ClientConnection(keys.ClientId, keys.Generation, connection, channel, router, accounts, options, logger);
         // Whole seconds on the wire: the activity timeout rounds up (the server's own bound fires first), the
         // keep-alive interval rounds down (the client pings a little early, never late).

@@ -164,6 +164,54 @@ public sealed class AccountTests
     }
 
     [Fact]
+    public async Task A_burst_of_answers_to_challenges_opened_earlier_gets_no_more_guesses_than_the_threshold()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "alice-password");
+        using var socket = RawWire.UdpSocket();
+        var answers = new List<byte[]>();
+        for (var i = 0; i < 12; i++)
+        {
+            using var guesser = new ScramClient("alice", "guess-" + i);
+            var challenge = Assert.IsType<Challenge>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, MessageCodec.ToBytes(guesser.Hello)));
+            answers.Add(MessageCodec.ToBytes(guesser.Answer(challenge)));
+        }
+
+        // All answers at once: the server's receive loops take them in parallel.
+        foreach (var answer in answers)
+        {
+            await socket.SendToAsync(answer, System.Net.Sockets.SocketFlags.None, server.Server.UdpEndPoint);
+        }
+
+        var replies = new List<AuthFail>();
+        var buffer = new byte[65536];
+        using var timeout = new CancellationTokenSource(InProcessServer.Timeout);
+        while (replies.Count < answers.Count)
+        {
+            var n = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, timeout.Token);
+            replies.Add(Assert.IsType<AuthFail>(MessageCodec.Read(buffer.AsSpan(0, n))));
+        }
+
+        // Exactly the threshold's worth of proofs were evaluated; every other answer met the lock.
+        Assert.Equal(3, replies.Count(r => r.Text.StartsWith("Log-on failed", StringComparison.Ordinal)));
+        Assert.Equal(answers.Count - 3, replies.Count(r => r.Text.StartsWith("Too many failed log-ons", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_lock_planted_on_a_free_ID_does_not_bind_the_person_who_signs_it_up()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            await Assert.ThrowsAsync<ParleyClientException>(() => server.LogOnAsync("newcomer", "guess"));
+        }
+
+        var info = await ParleySignUp.GetInfoAsync(server.ClientOptions);
+        Assert.Equal(SignUpCodes.Created, (await ParleySignUp.SignUpAsync(server.ClientOptions, info, "newcomer", Password, null)).Code);
+        await using var newcomer = await server.LogOnAsync("newcomer", Password);
+    }
+
+    [Fact]
     public async Task Each_failure_after_a_lock_doubles_it_up_to_the_cap_and_unlock_lifts_it()
     {
         var time = new ManualTimeProvider();

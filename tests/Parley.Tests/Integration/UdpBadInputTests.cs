@@ -36,9 +36,9 @@ public sealed class UdpBadInputTests
     [Fact]
     public async Task An_oversized_datagram_is_dropped_unanswered()
     {
-        await using var server = await InProcessServer.StartAsync(o => o with { MaxDatagramBytes = 600 });
+        await using var server = await InProcessServer.StartAsync(o => o with { MaxDatagramBytes = 800 });
         using var socket = RawWire.UdpSocket();
-        var big = MessageCodec.ToBytes(new Hello("alice", new string('n', 40), new string('k', 700)));
+        var big = MessageCodec.ToBytes(new Hello("alice", new string('n', 40), new string('k', 900)));
         Assert.Null(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, big, TimeSpan.FromMilliseconds(500)));
         Assert.Contains(server.Logs.Entries, e => e.Text.Contains("oversized datagram", StringComparison.Ordinal));
         await Healthy.AssertServesAsync(server);
