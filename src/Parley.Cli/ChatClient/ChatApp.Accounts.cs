@@ -16,12 +16,17 @@ internal sealed partial class ChatApp
     private Task<string?> AskSecretAsync(string prompt, CancellationToken cancellationToken) =>
         console.IsInteractive && scriptPassword is null ? console.ReadSecretAsync(prompt, cancellationToken) : Task.FromResult(scriptPassword);
 
-    /// <summary>A new password, typed twice on a terminal; null (with the reason printed) when the two differ.</summary>
-    private async Task<string?> AskNewPasswordAsync(string clientId, CancellationToken cancellationToken, string? prompt = null)
+    /// <summary>A new password: typed twice on a terminal, else the one given by --password-stdin or PARLEY_PASSWORD.</summary>
+    private Task<string?> AskNewPasswordAsync(string clientId, CancellationToken cancellationToken, string? prompt = null) =>
+        console.IsInteractive && scriptPassword is null
+            ? TypeNewPasswordAsync(prompt ?? $"New password for {clientId}: ", cancellationToken)
+            : Task.FromResult(scriptPassword);
+
+    /// <summary>Reads a new password twice without echo; null (with the reason printed) when the two differ.</summary>
+    private async Task<string?> TypeNewPasswordAsync(string prompt, CancellationToken cancellationToken)
     {
-        var password = await AskSecretAsync(prompt ?? $"New password for {clientId}: ", cancellationToken).ConfigureAwait(false);
-        if (console.IsInteractive && scriptPassword is null && !string.IsNullOrEmpty(password)
-            && password != await console.ReadSecretAsync("Repeat the password: ", cancellationToken).ConfigureAwait(false))
+        var password = await console.ReadSecretAsync(prompt, cancellationToken).ConfigureAwait(false);
+        if (!string.IsNullOrEmpty(password) && password != await console.ReadSecretAsync("Repeat the password: ", cancellationToken).ConfigureAwait(false))
         {
             console.WriteLine("The passwords differ; nothing was changed.");
             return null;

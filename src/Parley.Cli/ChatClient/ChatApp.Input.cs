@@ -72,14 +72,11 @@ internal sealed partial class ChatApp
             case UserInput.ChangePassword when console.IsInteractive:
                 // On a terminal the new password is always typed without echo, even when PARLEY_PASSWORD gave the current one.
                 var current = scriptPassword ?? await console.ReadSecretAsync("Current password: ", cancellationToken).ConfigureAwait(false);
-                var next = await console.ReadSecretAsync("New password: ", cancellationToken).ConfigureAwait(false);
-                if (!string.IsNullOrEmpty(next) && next != await console.ReadSecretAsync("Repeat the password: ", cancellationToken).ConfigureAwait(false))
+                if (await TypeNewPasswordAsync("New password: ", cancellationToken).ConfigureAwait(false) is { } next)
                 {
-                    console.WriteLine("The passwords differ; nothing was changed.");
-                    break;
+                    await ChangePasswordAsync(current, next, cancellationToken).ConfigureAwait(false);
                 }
 
-                await ChangePasswordAsync(current, next, cancellationToken).ConfigureAwait(false);
                 break;
             case UserInput.ChangePassword:
                 _nextLineIsNewPassword = true;

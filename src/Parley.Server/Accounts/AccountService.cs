@@ -50,17 +50,11 @@ internal sealed class AccountService(
             return new Error(ErrorCodes.AccountRemoved, "Your account no longer exists.");
         }
 
-        var salt = WireBase64.DecodeOrEmpty(request.Salt);
-        var stored = WireBase64.DecodeOrEmpty(request.StoredKey);
-        var server = WireBase64.DecodeOrEmpty(request.ServerKey);
-        // Exactly the fake salts' length, so no account's CHALLENGE stands out from an unknown ID's.
-        if (salt.Length != Scram.SaltBytes || stored.Length != Scram.KeyBytes || server.Length != Scram.KeyBytes || request.Iterations != options.ScramIterations)
+        if (NewVerifiers.Parse(request.Salt, request.Iterations, request.StoredKey, request.ServerKey, options.ScramIterations) is not { } verifier)
         {
-            return new Error(ErrorCodes.BadVerifier,
-                $"The new password's verifier must have a {Scram.SaltBytes}-byte salt, {options.ScramIterations} iterations and 32-byte keys.");
+            return new Error(ErrorCodes.BadVerifier, NewVerifiers.Rule(options.ScramIterations));
         }
 
-        var verifier = new ScramVerifier(salt, request.Iterations, stored, server);
         var clientKey = Scram.VerifyClientProof(user.Verifier.StoredKey, WireBase64.DecodeOrEmpty(request.Proof), Scram.PasswdBinding(verifier));
         if (clientKey is null)
         {

@@ -4,6 +4,7 @@ using Parley.Protocol;
 using Parley.Protocol.Accounts;
 using Parley.Protocol.Messages;
 using Parley.Protocol.Security;
+using Parley.Server.Accounts;
 using Parley.Storage;
 
 namespace Parley.Server.Authentication;
@@ -81,10 +82,9 @@ internal sealed class SignUpService(
                 : Taken(id);
         }
 
-        if (ParseVerifier(form) is not { } verifier)
+        if (NewVerifiers.Parse(form.Salt, form.Iterations, form.StoredKey, form.ServerKey, options.ScramIterations) is not { } verifier)
         {
-            return new SignUpOutcome(id, SignUpCodes.BadVerifier,
-                $"The new password's verifier must have a {Scram.SaltBytes}-byte salt, {options.ScramIterations} iterations and 32-byte keys.");
+            return new SignUpOutcome(id, SignUpCodes.BadVerifier, NewVerifiers.Rule(options.ScramIterations));
         }
 
         switch (users.SignUp(id, verifier, invite, time.GetUtcNow()))
@@ -97,21 +97,6 @@ internal sealed class SignUpService(
             default:
                 return Taken(id);
         }
-    }
-
-    private ScramVerifier? ParseVerifier(SignUpForm form)
-    {
-        if (form.Salt is null || form.StoredKey is null || form.ServerKey is null || form.Iterations != options.ScramIterations)
-        {
-            return null;
-        }
-
-        var salt = WireBase64.DecodeOrEmpty(form.Salt);
-        var stored = WireBase64.DecodeOrEmpty(form.StoredKey);
-        var server = WireBase64.DecodeOrEmpty(form.ServerKey);
-        return salt.Length == Scram.SaltBytes && stored.Length == Scram.KeyBytes && server.Length == Scram.KeyBytes
-            ? new ScramVerifier(salt, options.ScramIterations, stored, server)
-            : null;
     }
 
     private static SignUpOutcome Taken(string id) =>
