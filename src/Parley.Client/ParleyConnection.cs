@@ -40,6 +40,7 @@ public sealed class ParleyConnection : IAsyncDisposable
         ActivityTimeout = TimeSpan.FromSeconds(connected.ActivityTimeoutSeconds);
         KeepAliveInterval = TimeSpan.FromSeconds(connected.KeepAliveSeconds);
         MaxMessageBytes = connected.MaxMessageBytes;
+        Unread = connected.Unread ?? [];
         _events = Channel.CreateBounded<ParleyMessage>(new BoundedChannelOptions(eventCapacity) { SingleWriter = true });
         _receiving = ReceiveLoopAsync();
         _keepAlive = KeepAliveLoopAsync();
@@ -54,6 +55,9 @@ public sealed class ParleyConnection : IAsyncDisposable
     public TimeSpan KeepAliveInterval { get; }
 
     public int MaxMessageBytes { get; }
+
+    /// <summary>Unread direct messages waiting at log-on, per sender, most first (seed 002; issue #4).</summary>
+    public IReadOnlyList<UnreadCount> Unread { get; }
 
     /// <summary>PBKDF2 iterations the server wants in a new password's verifier.</summary>
     public int ScramIterations { get; }

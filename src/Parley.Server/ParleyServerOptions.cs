@@ -114,6 +114,36 @@ public sealed record ParleyServerOptions
     /// </summary>
     internal int DirectoryEntriesPerFrame => Math.Min(MaxDirectoryEntries, (MaxFrameBytes - 1024) / 64);
 
+    /// <summary>
+    /// Direct messages waiting for one recipient's client to acknowledge them (the offline queue, issue #4). A DM
+    /// past it gets QUEUE_FULL and is not stored, so the sender knows; acknowledged ones free their place.
+    /// </summary>
+    public int MaxOfflineMessages { get; init; } = 1000;
+
+    /// <summary>Most past direct messages one TALK replays (a client asking for more gets this many, the newest).</summary>
+    public int MaxTalkMessages { get; init; } = 500;
+
+    /// <summary>Members of one room; a JOIN past it gets ROOM_FULL.</summary>
+    public int MaxRoomMembers { get; init; } = 1000;
+
+    /// <summary>Rooms one client may be in at once; a JOIN past it gets TOO_MANY_ROOMS.</summary>
+    public int MaxRoomsPerClient { get; init; } = 20;
+
+    /// <summary>Rooms that may exist at once (a room exists while it has members); a JOIN creating one more gets TOO_MANY_ROOMS.</summary>
+    public int MaxRooms { get; init; } = 10_000;
+
+    /// <summary>Most rooms one ROOM_LIST carries (the largest); the rest are counted as truncated.</summary>
+    public int MaxRoomsListed { get; init; } = 100;
+
+    /// <summary>
+    /// <see cref="MaxRoomsListed"/>, lowered to what fits in one frame: a room entry is at most 80 bytes of JSON
+    /// ({"name":"#&lt;32 characters&gt;","members":100000,"joined":false},) and the rest of the record fits in 1 KiB.
+    /// </summary>
+    internal int RoomsPerFrame => Math.Min(MaxRoomsListed, (MaxFrameBytes - 1024) / 80);
+
+    /// <summary>Senders whose unread counts CONNECTED lists (the most unread first): up to 100, fewer if the frame is small.</summary>
+    internal int UnreadSendersPerFrame => Math.Min(100, (MaxFrameBytes - 1024) / 64);
+
     internal Storage.LockoutPolicy Lockout => new(LockoutThreshold, LockoutBase, LockoutMax);
 
     /// <summary>Throws with a sentence naming the first option out of range.</summary>
@@ -155,5 +185,10 @@ public sealed record ParleyServerOptions
         Check(MaxTrackedAddresses >= 1, "--max-tracked-addresses must be at least 1.");
         Check(MaxDirectoryEntries >= 1, "--max-directory-entries must be at least 1.");
         Check(HistoryQueueCapacity >= 1 && HistoryBatchSize >= 1 && HistoryPageSize >= 1, "History limits must be at least 1.");
+        Check(MaxOfflineMessages >= 1, "--max-offline-messages must be at least 1.");
+        Check(MaxTalkMessages >= 1, "--max-talk-messages must be at least 1.");
+        Check(MaxRoomMembers >= 2, "--max-room-members must be at least 2.");
+        Check(MaxRoomsPerClient >= 1 && MaxRooms >= 1, "--max-rooms-per-client and --max-rooms must be at least 1.");
+        Check(MaxRoomsListed >= 1, "--max-rooms-listed must be at least 1.");
     }
 }

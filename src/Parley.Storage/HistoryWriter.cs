@@ -40,7 +40,14 @@ public sealed class HistoryWriter : IAsyncDisposable
 
     /// <summary>Queues a message; returns once it is queued (not yet committed).</summary>
     public ValueTask AppendAsync(StoredMessage message, ICommitObserver observer, CancellationToken cancellationToken) =>
-        _queue.Writer.WriteAsync(new Pending(message, observer, null), cancellationToken);
+        _queue.Writer.WriteAsync(new Pending(message, observer, null, null), cancellationToken);
+
+    /// <summary>
+    /// Queues a delivery or read receipt (issue #4). It is written in the next batch, after every message queued
+    /// before it, and its <see cref="Receipt.Applied"/> callback runs on the writer's task once committed.
+    /// </summary>
+    public ValueTask MarkAsync(Receipt receipt, CancellationToken cancellationToken) =>
+        _queue.Writer.WriteAsync(new Pending(null, null, null, receipt), cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="action"/> on the writer's task after every message queued before it has been committed
@@ -51,7 +58,7 @@ public sealed class HistoryWriter : IAsyncDisposable
     {
         try
         {
-            await _queue.Writer.WriteAsync(new Pending(null, null, action), cancellationToken).ConfigureAwait(false);
+            await _queue.Writer.WriteAsync(new Pending(null, null, action, null), cancellationToken).ConfigureAwait(false);
         }
         catch (ChannelClosedException)
         {
@@ -79,11 +86,14 @@ public sealed class HistoryWriter : IAsyncDisposable
         using var connection = _database.OpenConnection();
         var batch = new List<Pending>(_maxBatch);
         var messages = new List<StoredMessage>(_maxBatch);
+        var receipts = new List<Receipt>();
         var ids = new long[_maxBatch];
+        var applied = new int[_maxBatch];
         while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
             messages.Clear();
+            receipts.Clear();
             while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var item))
             {
                 batch.Add(item);
@@ -91,14 +101,18 @@ public sealed class HistoryWriter : IAsyncDisposable
                 {
                     messages.Add(item.Message);
                 }
+                else if (item.Receipt is not null)
+                {
+                    receipts.Add(item.Receipt);
+                }
             }
 
             Exception? failure = null;
             try
             {
-                if (messages.Count > 0)
+                if (messages.Count > 0 || receipts.Count > 0)
                 {
-                    MessageStore.InsertBatch(connection, messages, ids);
+                    MessageStore.WriteBatch(connection, messages, ids, receipts, applied);
                 }
             }
             catch (Exception e)
@@ -106,13 +120,21 @@ public sealed class HistoryWriter : IAsyncDisposable
                 failure = e;
             }
 
-            // Tell everyone in queue order; the i-th message of the batch got ids[stored].
+            // Tell everyone in queue order; the i-th message of the batch got ids[stored], the i-th receipt applied[marked].
             var stored = 0;
-            foreach (var (message, observer, barrier) in batch)
+            var marked = 0;
+            foreach (var (message, observer, barrier, receipt) in batch)
             {
                 try
                 {
-                    if (message is null)
+                    if (receipt is not null)
+                    {
+                        // A failed receipt changes nothing: the message stays undelivered or unread, never lost.
+                        var count = failure is null ? applied[marked] : 0;
+                        marked++;
+                        receipt.Applied?.Invoke(count);
+                    }
+                    else if (message is null)
                     {
                         barrier!();
                     }
@@ -133,8 +155,8 @@ public sealed class HistoryWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>A message with its observer, or (Message null) a barrier action.</summary>
-    private sealed record Pending(StoredMessage? Message, ICommitObserver? Observer, Action? Barrier);
+    /// <summary>A message with its observer, a receipt, or (both null) a barrier action.</summary>
+    private sealed record Pending(StoredMessage? Message, ICommitObserver? Observer, Action? Barrier, Receipt? Receipt);
 
     private sealed class CompletionObserver : ICommitObserver
     {

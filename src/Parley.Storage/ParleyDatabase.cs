@@ -11,7 +11,7 @@ namespace Parley.Storage;
 public sealed class ParleyDatabase
 {
     public const string FileName = "parley.db";
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
 
     private ParleyDatabase(string path)
     {
@@ -119,6 +119,20 @@ public sealed class ParleyDatabase
                     BEGIN UPDATE meta SET value = value + 1 WHERE key = 'users_version'; END;
                 CREATE TRIGGER users_deleted AFTER DELETE ON users
                     BEGIN UPDATE meta SET value = value + 1 WHERE key = 'users_version'; END;
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        if (version < 3)
+        {
+            // Schema 3 (issue #4): direct messages share the messages table with session chats (kind 'dm'), with
+            // delivery and read times; partial indexes keep the offline queue and unread counts cheap to read.
+            command.CommandText = """
+                ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat';
+                ALTER TABLE messages ADD COLUMN delivered_at INTEGER;
+                ALTER TABLE messages ADD COLUMN read_at INTEGER;
+                CREATE INDEX messages_unread ON messages(recipient, sender) WHERE kind = 'dm' AND read_at IS NULL;
+                CREATE INDEX messages_undelivered ON messages(recipient) WHERE kind = 'dm' AND delivered_at IS NULL;
                 """;
             command.ExecuteNonQuery();
         }

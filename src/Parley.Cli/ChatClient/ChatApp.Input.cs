@@ -19,6 +19,9 @@ internal sealed partial class ChatApp
             case UserInput.Quit:
                 _quit = true;
                 return;
+            case UserInput.Exit exit:
+                await ExitAsync(exit.Seed003).ConfigureAwait(false);
+                return;
             case UserInput.LogOn logOn:
                 await LogOnAsync(logOn.ClientId, cancellationToken).ConfigureAwait(false);
                 return;
@@ -57,8 +60,11 @@ internal sealed partial class ChatApp
             case UserInput.History history:
                 await SendAsync(connection, new HistoryReq(history.ClientId)).ConfigureAwait(false);
                 break;
+            case UserInput.Say say when !InChat && View is InputView.Talk or InputView.Room:
+                await SayAsync(connection, say.Text).ConfigureAwait(false);
+                break;
             case UserInput.Say when !InChat:
-                console.WriteLine("You are not in a chat; start one with \"Chat <client-id>\".");
+                console.WriteLine("You are not in a chat, a conversation or a room; start one with \"Chat <client-id>\", /talk <id> or /join #room.");
                 break;
             case UserInput.Say say when Encoding.UTF8.GetByteCount(say.Text) > connection.MaxMessageBytes:
                 console.WriteLine($"That message is longer than the server's limit of {connection.MaxMessageBytes} bytes; it was not sent.");
@@ -84,7 +90,24 @@ internal sealed partial class ChatApp
             case UserInput.Unknown unknown:
                 console.WriteLine(Unknown(unknown.Text));
                 break;
+            default:
+                await OnMessagingInputAsync(connection, input).ConfigureAwait(false);
+                break;
         }
+    }
+
+    /// <summary>Seed 003's EX (with its two lines) and seed 004's EXIT: log off and end the program.</summary>
+    private async Task ExitAsync(bool seed003)
+    {
+        EndChatLocally();
+        if (seed003)
+        {
+            console.WriteLine("Sending logout command to server");
+        }
+
+        await LogOffAsync().ConfigureAwait(false);
+        console.WriteLine(seed003 ? "successfully logged out. Closing client side socket and ending program." : "Logged off");
+        _quit = true;
     }
 
     private async Task LogOnAsync(string? requestedId, CancellationToken cancellationToken)
@@ -136,6 +159,7 @@ internal sealed partial class ChatApp
             _lastInput = Environment.TickCount64;
             _ = PumpEventsAsync(connection);
             console.WriteLine("Connected");
+            await OnConnectedAsync(connection).ConfigureAwait(false);
             UpdatePrompt();
             return null;
         }

@@ -11,7 +11,9 @@ namespace Parley.Cli.ChatClient;
 /// and is handled on one task, so state needs no locks and events are printed in the order they happened.
 /// The exact texts "Connected", "Chat started", "Chat ended" and "Correspondent unreachable" are the seed's.
 /// </summary>
-internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions options, string? defaultUser, string? scriptPassword)
+/// <remarks><paramref name="joinRoom"/> is the room joined at log-on (seed 004: a client is in the room), or null for none.</remarks>
+internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions options, string? defaultUser, string? scriptPassword,
+    string? joinRoom = Protocol.Rooms.Default)
 {
     private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private ParleyConnection? _connection;
@@ -73,15 +75,23 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 _lastInput = Environment.TickCount64;
                 await ChangePasswordAsync(scriptPassword, line.Text, cancellationToken).ConfigureAwait(false);
                 break;
+            case InputLine line when _menuStep != Seed003Step.None:
+                _lastInput = Environment.TickCount64;
+                await OnMenuAnswerAsync(line.Text).ConfigureAwait(false);
+                break;
             case InputLine line:
                 _lastInput = Environment.TickCount64;
-                await OnInputAsync(UserInput.Parse(line.Text, InChat), cancellationToken).ConfigureAwait(false);
+                await OnInputAsync(UserInput.Parse(line.Text, View), cancellationToken).ConfigureAwait(false);
                 break;
             case EndOfInput:
                 _quit = true;
                 break;
             case ServerEvent e when ReferenceEquals(e.From, _connection):
-                OnServerMessage(e.Message);
+                if (!await OnMessagingEventAsync(e.From, e.Message).ConfigureAwait(false))
+                {
+                    OnServerMessage(e.Message);
+                }
+
                 break;
             case LinkClosed closed when ReferenceEquals(closed.From, _connection):
                 await OnLinkClosedAsync(closed.From).ConfigureAwait(false);
@@ -100,6 +110,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
         switch (message)
         {
             case ChatStarted started:
+                _talkPeer = null; // an exclusive chat takes over the screen from a conversation view
                 _sessionId = started.SessionId;
                 _peer = started.ClientId;
                 console.WriteLine("Chat started");
@@ -115,15 +126,15 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 break;
             case Chat chat when chat.SessionId == _sessionId || chat.SessionId == _lastEndedSessionId:
                 // A message the peer sent as we ended the chat crossed our END_REQUEST: show it rather than lose it.
-                console.WriteLine($"{chat.From}: {Display.Clean(chat.Message)}");
+                console.WriteLine(Display.Line(chat.SentAt, null, chat.From ?? "?", chat.Message));
                 break;
             case EndNotif end when end.SessionId == _sessionId:
                 EndChatLocally();
                 UpdatePrompt();
                 break;
             case HistoryResp h:
-                // Seed 001 "Chat History": <session_id> <from: sending client> <chat message>
-                console.WriteLine($"{h.SessionId} from: {h.ClientId} {Display.Clean(h.Message)}");
+                // Seed 001 "Chat History": <session_id> <from: sending client> <chat message>, after seed 004's time.
+                console.WriteLine($"{Display.Time(h.SentAt)} {h.SessionId} from: {h.ClientId} {Display.Clean(h.Message)}");
                 break;
             case HistoryEnd end:
                 console.WriteLine(end.Count switch
@@ -133,7 +144,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                     _ => $"End of history with {end.ClientId} ({end.Count} messages)",
                 });
                 break;
-            case ListResp list:
+            case ListResp list when !TryShowDirectMenuList(list):
                 ShowDirectory(list);
                 break;
             case PasswdOk:
@@ -149,6 +160,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
     {
         var reason = connection.CloseReason;
         EndChatLocally();
+        ForgetMessagingState();
         _connection = null;
         await connection.DisposeAsync().ConfigureAwait(false);
         console.WriteLine($"Disconnected from the server ({reason}).");
@@ -174,11 +186,18 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
         }
 
         _connection = null;
+        ForgetMessagingState();
         await connection.LogOffAsync().ConfigureAwait(false);
         UpdatePrompt();
     }
 
-    private void UpdatePrompt() => console.SetPrompt(_connection is null ? "> " : InChat ? $"{_connection.ClientId} to {_peer}> " : $"{_connection.ClientId}> ");
+    private void UpdatePrompt() => console.SetPrompt(_connection is not { } c ? "> " : View switch
+    {
+        InputView.Chat => $"{c.ClientId} to {_peer}> ",
+        InputView.Talk => $"{c.ClientId} dm {_talkPeer}> ",
+        InputView.Room => $"{c.ClientId} {_room}> ",
+        _ => $"{c.ClientId}> ",
+    });
 
     private async Task PumpInputAsync(CancellationToken cancellationToken)
     {

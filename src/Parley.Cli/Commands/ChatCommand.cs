@@ -22,7 +22,20 @@ internal static class ChatCommand
         var timeout = new Option<double>("--timeout") { Description = "Seconds to keep retrying UDP before giving up", DefaultValueFactory = _ => defaults.UdpTimeout.TotalSeconds };
         var stdin = CommonOptions.PasswordStdin();
         var logOn = new Option<bool>("--logon") { Description = "Log on at start instead of waiting for \"Log on\"" };
-        var command = new Command("chat", "The terminal chat client") { user, host, port, timeout, stdin, logOn };
+        var room = new Option<string>("--room")
+        {
+            Description = "Room to join at log-on (seed 004's room; 003's PM goes there), or \"none\"",
+            DefaultValueFactory = _ => Protocol.Rooms.Default,
+        };
+        room.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<string>();
+            if (value != "none" && Protocol.Rooms.Normalize(value) is null)
+            {
+                r.AddError($"--room: {Protocol.Rooms.Rule} Or \"none\".");
+            }
+        });
+        var command = new Command("chat", "The terminal chat client") { user, host, port, timeout, stdin, logOn, room };
         command.SetAction(async (result, cancellationToken) =>
         {
             var options = defaults with
@@ -38,7 +51,8 @@ internal static class ChatCommand
                 ? new ScriptConsole(Console.In, Console.Out)
                 : new InteractiveConsole();
             using var quit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var app = new ChatApp(console, options, result.GetValue(user), scriptPassword);
+            var joinRoom = result.GetValue(room) is { } r && r != "none" ? r : null;
+            var app = new ChatApp(console, options, result.GetValue(user), scriptPassword, joinRoom);
             if (result.GetValue(logOn))
             {
                 app.QueueLine("Log on");

@@ -33,10 +33,10 @@ public sealed record Connect(string ClientId, string RandCookie) : ParleyMessage
 
 /// <summary>
 /// TCP, server → client, the first protected record. Carries the limits the server enforces, and what a new
-/// password's verifier must use (<see cref="Passwd"/>).
+/// password's verifier must use (<see cref="Passwd"/>), and (issue #4, seed 002) the unread DMs waiting, per sender.
 /// </summary>
 public sealed record Connected(string ClientId, int ActivityTimeoutSeconds, int KeepAliveSeconds, int MaxMessageBytes,
-    int ScramIterations = 0, int MinPasswordLength = 0) : ParleyMessage;
+    int ScramIterations = 0, int MinPasswordLength = 0, UnreadCount[]? Unread = null) : ParleyMessage;
 
 /// <summary>TCP, client → server. Ends the connection cleanly (seed: "Log off"); the server then closes.</summary>
 public sealed record LogOff : ParleyMessage;

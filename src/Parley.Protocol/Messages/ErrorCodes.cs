@@ -26,4 +26,10 @@ public static class ErrorCodes
     public const string LockedOut = "LOCKED_OUT";
     public const string AccountRemoved = "ACCOUNT_REMOVED";
     public const string PasswordReset = "PASSWORD_RESET";
+    public const string UnknownUser = "UNKNOWN_USER";
+    public const string QueueFull = "QUEUE_FULL";
+    public const string InvalidRoom = "INVALID_ROOM";
+    public const string RoomFull = "ROOM_FULL";
+    public const string NotInRoom = "NOT_IN_ROOM";
+    public const string TooManyRooms = "TOO_MANY_ROOMS";
 }

@@ -15,7 +15,8 @@ namespace Parley.Server.Connections;
 /// server then switches the link to sealed records and answers CONNECTED as the first of them.
 /// </summary>
 internal sealed class ChatConnectionHandler(
-    ParleyServerOptions options, CookieJar cookies, ChatRouter router, Accounts.AccountService accounts, ILogger<ChatConnectionHandler> logger)
+    ParleyServerOptions options, CookieJar cookies, ChatRouter router, Accounts.AccountService accounts, Messaging.DirectMessages direct,
+    Messaging.RoomRegistry rooms, ILogger<ChatConnectionHandler> logger)
     : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
@@ -35,11 +36,18 @@ internal sealed class ChatConnectionHandler(
             return;
         }
 
-        var client = new ClientConnection(keys.ClientId, keys.Generation, connection, channel, router, accounts, options, logger);
+        var client = new ClientConnection(keys.ClientId, keys.Generation, connection, channel, router, accounts, direct, rooms, options, logger);
+
+        // Seed 002: the client shows the unread DMs waiting, per sender, at log-on. Read before Join because CONNECTED
+        // must be the first record; a DM committed between the two is missing from these counts only — it is stored
+        // unread, so the conversation view and the next log-on's counts show it (docs/PROTOCOL.md §11).
+        var unread = await direct.UnreadAsync(keys.ClientId, connection.ConnectionClosed).ConfigureAwait(false);
+
         // Whole seconds on the wire: the activity timeout rounds up (the server's own bound fires first), the
         // keep-alive interval rounds down (the client pings a little early, never late).
         client.TryEnqueue(new Connected(keys.ClientId, (int)Math.Ceiling(options.ActivityTimeout.TotalSeconds),
-            (int)options.KeepAliveInterval.TotalSeconds, options.MaxMessageBytes, options.ScramIterations, options.MinPasswordLength));
+            (int)options.KeepAliveInterval.TotalSeconds, options.MaxMessageBytes, options.ScramIterations, options.MinPasswordLength,
+            unread.Length > 0 ? unread : null));
         router.Join(client);
 
         // The account may have been removed or reset between AUTH_SUCCESS and now; the watcher only sees later changes.

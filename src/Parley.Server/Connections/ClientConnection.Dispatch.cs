@@ -79,6 +79,18 @@ internal sealed partial class ClientConnection
                 case HistoryReq history:
                     await _router.SendHistoryAsync(this, history.ClientId, token).ConfigureAwait(false);
                     return true;
+                case Dm dm:
+                    await _direct.SendAsync(this, dm, token).ConfigureAwait(false);
+                    return true;
+                case DmAck ack:
+                    await _direct.AcknowledgeAsync(this, ack, token).ConfigureAwait(false);
+                    return true;
+                case Read read:
+                    await _direct.ReadAsync(this, read, token).ConfigureAwait(false);
+                    return true;
+                case Talk talk:
+                    await _direct.TalkAsync(this, talk, token).ConfigureAwait(false);
+                    return true;
             }
 
             var reply = message switch
@@ -88,6 +100,10 @@ internal sealed partial class ClientConnection
                 EndRequest end => await _router.EndChatAsync(this, end.SessionId).ConfigureAwait(false),
                 ListReq list => _accounts.List(list.OnlineOnly),
                 Passwd passwd => _accounts.ChangePassword(this, passwd),
+                Join join => _rooms.Join(this, join.Room),
+                Part part => _rooms.Part(this, part.Room),
+                Say say => _rooms.Say(this, say),
+                RoomsReq => _rooms.List(this),
                 _ => new Error(ErrorCodes.NotAllowed, "That msgtype is not allowed from a connected client."),
             };
             if (reply is not null)

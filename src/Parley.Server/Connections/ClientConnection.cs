@@ -20,6 +20,8 @@ internal sealed partial class ClientConnection
     private readonly MessageChannel _channel;
     private readonly ChatRouter _router;
     private readonly Accounts.AccountService _accounts;
+    private readonly Messaging.DirectMessages _direct;
+    private readonly Messaging.RoomRegistry _rooms;
     private readonly ParleyServerOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<ParleyMessage> _outbound;
@@ -32,8 +34,10 @@ internal sealed partial class ClientConnection
     private long _generation;
 
     public ClientConnection(string clientId, long generation, ConnectionContext context, MessageChannel channel, ChatRouter router,
-        Accounts.AccountService accounts, ParleyServerOptions options, ILogger logger)
+        Accounts.AccountService accounts, Messaging.DirectMessages direct, Messaging.RoomRegistry rooms, ParleyServerOptions options, ILogger logger)
     {
+        _direct = direct;
+        _rooms = rooms;
         ClientId = clientId;
         _generation = generation;
         _accounts = accounts;
@@ -61,6 +65,9 @@ internal sealed partial class ClientConnection
 
     /// <summary>The chat session this client is in; read and written only under the router's lock.</summary>
     internal ChatSession? Session { get; set; }
+
+    /// <summary>The rooms this client is in (issue #4); read and written only under the room registry's lock.</summary>
+    internal List<string> Rooms { get; } = [];
 
     /// <summary>The session this client ended or saw ended last, so a crossing END_REQUEST is not an error.</summary>
     internal string? LastEndedSessionId { get; set; }
@@ -184,6 +191,7 @@ internal sealed partial class ClientConnection
         {
             Close("connection ended");
             await _router.LeaveAsync(this).ConfigureAwait(false);
+            _rooms.LeaveAll(this);
             _outbound.Writer.TryComplete();
 
             // Give the send loop a moment to deliver a final ERROR; a peer that will not read is cut off.

@@ -73,6 +73,8 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Services.AddSingleton(sp => new CookieJar(sp.GetRequiredService<TimeProvider>(), options.CookieLifetime));
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<HandshakeService>(sp, database.GetOrCreateServerSecret()));
         builder.Services.AddSingleton<ChatRouter>();
+        builder.Services.AddSingleton<Messaging.DirectMessages>();
+        builder.Services.AddSingleton<Messaging.RoomRegistry>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;

@@ -39,6 +39,15 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         }
     }
 
+    /// <summary>The connection <paramref name="clientId"/> is online with, if any (any letter case).</summary>
+    public ClientConnection? TryGetOnline(string clientId)
+    {
+        lock (_gate)
+        {
+            return _online.GetValueOrDefault(clientId);
+        }
+    }
+
     /// <summary>Marks a client online. A second log-on of the same ID replaces the first, which is told why.</summary>
     public void Join(ClientConnection connection)
     {

@@ -6,6 +6,9 @@ namespace Parley.Tests.EndToEnd;
 [Collection(EndToEndCollection.Name)]
 public sealed class AccountScenarioTests
 {
+    // These scenarios are about accounts: their clients stay out of the default room so join notices do not interleave.
+    private const string NoRoom = "--room=none";
+
     [Fact]
     public async Task Sign_up_from_the_client_logs_on_and_the_directory_shows_who_is_online()
     {
@@ -13,7 +16,7 @@ public sealed class AccountScenarioTests
         await server.AddUserAsync("bob", "bob-password");
 
         // Seed 002: "!signup", then the main menu.
-        await using var renew = await server.StartClientAsync("renew", "renew-password");
+        await using var renew = await server.StartClientAsync("renew", "renew-password", NoRoom);
         await renew.SendLineAsync("!signup");
         await renew.ExpectLineAsync("Signed up as renew.");
         await renew.ExpectLineAsync("Connected");
@@ -24,7 +27,7 @@ public sealed class AccountScenarioTests
         await renew.ExpectLineAsync("  bob    offline");
         await renew.ExpectLineAsync("  renew  online");
 
-        await using var bob = await server.StartClientAsync("bob", "bob-password");
+        await using var bob = await server.StartClientAsync("bob", "bob-password", NoRoom);
         await bob.SendLineAsync("Log on");
         await bob.ExpectLineAsync("Connected");
         await renew.SendLineAsync("/list");
@@ -48,7 +51,7 @@ public sealed class AccountScenarioTests
     {
         await using var server = await ServerProcess.StartAsync();
         await server.AddUserAsync("alice", "alice-password");
-        await using var client = await server.StartClientAsync("someone", "some-password");
+        await using var client = await server.StartClientAsync("someone", "some-password", NoRoom);
 
         await client.SendLineAsync("Sign up Alice");
         await client.ExpectLineAsync("The client ID 'Alice' is already taken (IDs ignore letter case); choose another.");
@@ -59,10 +62,10 @@ public sealed class AccountScenarioTests
         await client.ExpectLineAsync("A client ID must start with a letter (A to Z).");
 
         // Password rules are the client's to check: the server never sees the password.
-        await using var weak = await server.StartClientAsync("carol", "short");
+        await using var weak = await server.StartClientAsync("carol", "short", NoRoom);
         await weak.SendLineAsync("Sign up");
         await weak.ExpectLineAsync("A password must be at least 8 characters long.");
-        await using var same = await server.StartClientAsync("dave1234", "DAVE1234");
+        await using var same = await server.StartClientAsync("dave1234", "DAVE1234", NoRoom);
         await same.SendLineAsync("Sign up");
         await same.ExpectLineAsync("The password must not be the client ID.");
 
@@ -79,7 +82,7 @@ public sealed class AccountScenarioTests
     {
         await using (var closed = await ServerProcess.StartAsync("--signup", "closed"))
         {
-            await using var client = await closed.StartClientAsync("renew", "renew-password");
+            await using var client = await closed.StartClientAsync("renew", "renew-password", NoRoom);
             await client.SendLineAsync("Sign up");
             await client.ExpectLineAsync("This server does not take sign-ups; ask its administrator for an account.");
         }
@@ -88,7 +91,7 @@ public sealed class AccountScenarioTests
         var invite = await ParleyProcess.RunAsync(null, "user", "invite", "--data-dir", server.DataDirectory);
         Assert.Equal(0, invite.ExitCode);
         var code = Assert.Single(invite.Lines);
-        await using var renew = await server.StartClientAsync("renew", "renew-password");
+        await using var renew = await server.StartClientAsync("renew", "renew-password", NoRoom);
         await renew.SendLineAsync("Sign up");
         await renew.ExpectLineAsync("This server needs an invite code to sign up: type \"Sign up renew <invite-code>\".");
         await renew.SendLineAsync("Sign up renew WRONG-CODE");
@@ -104,7 +107,7 @@ public sealed class AccountScenarioTests
     {
         await using var server = await ServerProcess.StartAsync();
         await server.AddUserAsync("alice", "alice-password");
-        await using var guesser = await server.StartClientAsync("alice", "wrong-password");
+        await using var guesser = await server.StartClientAsync("alice", "wrong-password", NoRoom);
         for (var attempt = 1; attempt <= 2; attempt++)
         {
             await guesser.SendLineAsync("Log on");
@@ -114,7 +117,7 @@ public sealed class AccountScenarioTests
         await guesser.SendLineAsync("Log on");
         await guesser.ExpectLineAsync("Log-on failed: unknown client ID or wrong password. Too many failed log-ons for this client ID: it is locked; try again in 1 min.");
 
-        await using var owner = await server.StartClientAsync("alice", "alice-password");
+        await using var owner = await server.StartClientAsync("alice", "alice-password", NoRoom);
         await owner.SendLineAsync("Log on");
         await owner.ExpectLineAsync(new System.Text.RegularExpressions.Regex(@"^Too many failed log-ons for this client ID: it is locked; try again in (1 min|\d+ s)\.$"));
 
@@ -130,10 +133,10 @@ public sealed class AccountScenarioTests
         await using var server = await ServerProcess.StartAsync();
         await server.AddUserAsync("alice", "alice-password");
         await server.AddUserAsync("bob", "bob-password");
-        await using var alice = await server.StartClientAsync("alice", "alice-password");
+        await using var alice = await server.StartClientAsync("alice", "alice-password", NoRoom);
         await alice.SendLineAsync("Log on");
         await alice.ExpectLineAsync("Connected");
-        await using var bob = await server.StartClientAsync("bob", "bob-password");
+        await using var bob = await server.StartClientAsync("bob", "bob-password", NoRoom);
         await bob.SendLineAsync("Log on");
         await bob.ExpectLineAsync("Connected");
 
@@ -157,7 +160,7 @@ public sealed class AccountScenarioTests
     {
         await using var server = await ServerProcess.StartAsync();
         await server.AddUserAsync("alice", "alice-password");
-        await using var alice = await server.StartClientAsync("alice", "alice-password");
+        await using var alice = await server.StartClientAsync("alice", "alice-password", NoRoom);
         await alice.SendLineAsync("Log on");
         await alice.ExpectLineAsync("Connected");
 
@@ -167,10 +170,10 @@ public sealed class AccountScenarioTests
         await alice.ExpectLineAsync("Password changed");
         Assert.DoesNotContain(alice.Lines, l => l.Contains("alice-new-password", StringComparison.Ordinal));
 
-        await using var old = await server.StartClientAsync("alice", "alice-password");
+        await using var old = await server.StartClientAsync("alice", "alice-password", NoRoom);
         await old.SendLineAsync("Log on");
         await old.ExpectLineAsync("Log-on failed: unknown client ID or wrong password.");
-        await using var fresh = await server.StartClientAsync("alice", "alice-new-password");
+        await using var fresh = await server.StartClientAsync("alice", "alice-new-password", NoRoom);
         await fresh.SendLineAsync("Log on");
         await fresh.ExpectLineAsync("Connected");
     }

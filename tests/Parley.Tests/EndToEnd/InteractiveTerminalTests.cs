@@ -29,6 +29,7 @@ public sealed class InteractiveTerminalTests
         await using var bob = await server.StartClientAsync("bob", "bob-password");
         await bob.SendLineAsync("Log on");
         await bob.ExpectLineAsync("Connected");
+        await terminal.WaitForScreenAsync(s => s.Contains("New person joined the room. Username: bob"), "bob's join notice");
         await bob.SendLineAsync("Chat alice");
         await bob.ExpectLineAsync("Chat started");
         await terminal.WaitForScreenAsync(s => s.Contains("Chat started"), "\"Chat started\"");
@@ -37,17 +38,21 @@ public sealed class InteractiveTerminalTests
         await terminal.TypeAsync("Hello the");
         await terminal.WaitForScreenAsync(s => LastLine(s) == "alice to bob> Hello the", "the half-typed line");
         await bob.SendLineAsync("Are you there?");
-        screen = await terminal.WaitForScreenAsync(s => s.Contains("bob: Are you there?"), "bob's message");
+        screen = await terminal.WaitForScreenAsync(s => s.Any(IsBobsMessage), "bob's message");
 
         // The message sits on its own line above; the prompt and the partial input are redrawn below it, intact.
         Assert.Equal("alice to bob> Hello the", LastLine(screen));
-        Assert.True(Array.IndexOf(screen, "bob: Are you there?") < Array.FindLastIndex(screen, l => l.Length > 0));
+        Assert.True(Array.FindIndex(screen, IsBobsMessage) < Array.FindLastIndex(screen, l => l.Length > 0));
         Assert.DoesNotContain(screen, l => l.Contains("Hello thebob", StringComparison.Ordinal) || l.Contains("theAre", StringComparison.Ordinal));
 
         // Finishing the line sends exactly what was typed before and after the interruption.
         await terminal.TypeAsync("re");
         await terminal.EnterAsync();
-        await bob.ExpectLineAsync("alice: Hello there");
+        await bob.ExpectMessageAsync("alice: Hello there");
+
+        // Seed 004's layout: "2023-06-25 09:35:24 Ira: Hi".
+        static bool IsBobsMessage(string line) =>
+            System.Text.RegularExpressions.Regex.IsMatch(line, @"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} bob: Are you there\?$");
     }
 
     [Fact]

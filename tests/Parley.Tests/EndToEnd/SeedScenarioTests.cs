@@ -24,9 +24,11 @@ public sealed partial class SeedScenarioTests
         await a.SendLineAsync("Log off");
         await a.ExpectLineAsync("Logged off");
         await server.Process.WaitForStderrAsync(l => l.Contains("alice disconnected (logged off)", StringComparison.Ordinal));
+        await b.ExpectLineAsync("alice left the server.");
 
-        Assert.Equal(["Connected", "Chat started", "bob: Hi Alice", "Chat ended", "Logged off"], a.Lines);
-        Assert.Equal(["Connected", "Chat started", "alice: Hello Bob", "Chat ended"], b.Lines);
+        // Both are in seed 004's room, so each also sees the other arrive or leave.
+        Assert.Equal(["Connected", "New person joined the room. Username: bob", "Chat started", "bob: Hi Alice", "Chat ended", "Logged off"], a.Transcript);
+        Assert.Equal(["Connected", "Chat started", "alice: Hello Bob", "Chat ended", "alice left the server."], b.Transcript);
     }
 
     [Fact]
@@ -47,15 +49,16 @@ public sealed partial class SeedScenarioTests
         await using var b = await server.StartClientAsync("bob", "bob-password");
         await b.SendLineAsync("Log on");
         await b.ExpectLineAsync("Connected");
+        await a.ExpectLineAsync("New person joined the room. Username: bob");
         await a.SendLineAsync("Chat bob");
         await a.ExpectLineAsync("Chat started");
         await b.ExpectLineAsync("Chat started");
 
         // 4: exchange.
         await a.SendLineAsync("Hello Bob");
-        await b.ExpectLineAsync("alice: Hello Bob");
+        await b.ExpectMessageAsync("alice: Hello Bob");
         await b.SendLineAsync("Hi Alice");
-        await a.ExpectLineAsync("bob: Hi Alice");
+        await a.ExpectMessageAsync("bob: Hi Alice");
 
         // 5: B types "End chat": B displays "Chat ended"; A receives END_NOTIF and displays "Chat ended".
         await b.SendLineAsync("End chat");
@@ -66,9 +69,11 @@ public sealed partial class SeedScenarioTests
         await a.SendLineAsync("Log off");
         await a.ExpectLineAsync("Logged off");
         await server.Process.WaitForStderrAsync(l => l.Contains("alice disconnected (logged off)", StringComparison.Ordinal));
+        await b.ExpectLineAsync("alice left the server.");
 
-        Assert.Equal(["Connected", "Correspondent unreachable", "Chat started", "bob: Hi Alice", "Chat ended", "Logged off"], a.Lines);
-        Assert.Equal(["Connected", "Chat started", "alice: Hello Bob", "Chat ended"], b.Lines);
+        Assert.Equal(["Connected", "Correspondent unreachable", "New person joined the room. Username: bob", "Chat started", "bob: Hi Alice", "Chat ended", "Logged off"],
+            a.Transcript);
+        Assert.Equal(["Connected", "Chat started", "alice: Hello Bob", "Chat ended", "alice left the server."], b.Transcript);
     }
 
     [Fact]
@@ -87,13 +92,15 @@ public sealed partial class SeedScenarioTests
         await c.ExpectLineAsync("Connected");
         await c.SendLineAsync("Chat bob");
         await c.ExpectLineAsync("Correspondent unreachable");
+        await a.ExpectLineAsync("New person joined the room. Username: carol");
+        await b.ExpectLineAsync("New person joined the room. Username: carol");
 
         // A and B are still chatting, undisturbed.
         await a.SendLineAsync("still here?");
-        await b.ExpectLineAsync("alice: still here?");
-        Assert.Equal(["Connected", "Correspondent unreachable"], c.Lines);
-        Assert.Equal(["Connected", "Chat started", "bob: Hi Alice"], a.Lines);
-        Assert.Equal(["Connected", "Chat started", "alice: Hello Bob", "alice: still here?"], b.Lines);
+        await b.ExpectMessageAsync("alice: still here?");
+        Assert.Equal(["Connected", "Correspondent unreachable"], c.Transcript);
+        Assert.Equal(["Connected", "New person joined the room. Username: bob", "Chat started", "bob: Hi Alice", "New person joined the room. Username: carol"], a.Transcript);
+        Assert.Equal(["Connected", "Chat started", "alice: Hello Bob", "New person joined the room. Username: carol", "alice: still here?"], b.Transcript);
     }
 
     [Fact]
@@ -107,6 +114,7 @@ public sealed partial class SeedScenarioTests
         await EndChatByAAsync(a, b);
         await a.SendLineAsync("Log off");
         await a.ExpectLineAsync("Logged off");
+        await b.ExpectLineAsync("alice left the server.");
         await b.SendLineAsync("Log off");
         await b.ExpectLineAsync("Logged off");
 
@@ -117,6 +125,7 @@ public sealed partial class SeedScenarioTests
         // 2: A (logged on again) asks for the history with B and receives every message of that session.
         await a.SendLineAsync("Log on");
         await a.ExpectLineAsync("Connected");
+        await b.ExpectLineAsync("New person joined the room. Username: alice");
         await a.SendLineAsync("History bob");
         var first = await a.ExpectLineAsync(HistoryLine());
         var second = await a.ExpectLineAsync(HistoryLine());
@@ -142,7 +151,9 @@ public sealed partial class SeedScenarioTests
         {
             for (var i = 0; i < Pairs; i++)
             {
-                clients.Add((await server.StartClientAsync($"left{i}", $"password-l{i}"), await server.StartClientAsync($"right{i}", $"password-r{i}")));
+                // Out of the room: ten clients' join notices would interleave unpredictably; this scenario is about sessions.
+                clients.Add((await server.StartClientAsync($"left{i}", $"password-l{i}", "--room", "none"),
+                    await server.StartClientAsync($"right{i}", $"password-r{i}", "--room", "none")));
             }
 
             // All five pairs log on, start their chat and talk at the same time.
@@ -150,8 +161,8 @@ public sealed partial class SeedScenarioTests
 
             for (var i = 0; i < Pairs; i++)
             {
-                Assert.Equal(["Connected", "Chat started", $"right{i}: reply from right{i}", "Chat ended"], clients[i].Left.Lines);
-                Assert.Equal(["Connected", "Chat started", $"left{i}: hello from left{i}", $"left{i}: second from left{i}", "Chat ended"], clients[i].Right.Lines);
+                Assert.Equal(["Connected", "Chat started", $"right{i}: reply from right{i}", "Chat ended"], clients[i].Left.Transcript);
+                Assert.Equal(["Connected", "Chat started", $"left{i}: hello from left{i}", $"left{i}: second from left{i}", "Chat ended"], clients[i].Right.Transcript);
             }
         }
         finally
@@ -173,10 +184,10 @@ public sealed partial class SeedScenarioTests
             await right.ExpectLineAsync("Chat started");
             await left.SendLineAsync($"hello from left{i}");
             await left.SendLineAsync($"second from left{i}");
-            await right.ExpectLineAsync($"left{i}: hello from left{i}");
-            await right.ExpectLineAsync($"left{i}: second from left{i}");
+            await right.ExpectMessageAsync($"left{i}: hello from left{i}");
+            await right.ExpectMessageAsync($"left{i}: second from left{i}");
             await right.SendLineAsync($"reply from right{i}");
-            await left.ExpectLineAsync($"right{i}: reply from right{i}");
+            await left.ExpectMessageAsync($"right{i}: reply from right{i}");
             await left.SendLineAsync("End chat");
             await left.ExpectLineAsync("Chat ended");
             await right.ExpectLineAsync("Chat ended");
@@ -201,7 +212,7 @@ public sealed partial class SeedScenarioTests
         await a.SendLineAsync("Bye Bob");
         await a.SendLineAsync("End chat");
         await a.ExpectLineAsync("Chat ended");
-        await b.ExpectLineAsync("alice: Bye Bob");
+        await b.ExpectMessageAsync("alice: Bye Bob");
         await b.ExpectLineAsync("Chat ended");
     }
 
@@ -212,17 +223,18 @@ public sealed partial class SeedScenarioTests
         await a.ExpectLineAsync("Connected");
         await b.SendLineAsync("Log on");
         await b.ExpectLineAsync("Connected");
+        await a.ExpectLineAsync("New person joined the room. Username: bob");
         await a.SendLineAsync("Chat bob");
         await a.ExpectLineAsync("Chat started");
         await b.ExpectLineAsync("Chat started");
         await a.SendLineAsync("Hello Bob");
-        await b.ExpectLineAsync("alice: Hello Bob");
+        await b.ExpectMessageAsync("alice: Hello Bob");
         await b.SendLineAsync("Hi Alice");
-        await a.ExpectLineAsync("bob: Hi Alice");
+        await a.ExpectMessageAsync("bob: Hi Alice");
     }
 
-    // Seed 001 "Chat History": <session_id> <from: sending client> <chat message>
-    [GeneratedRegex("^(?<session>[0-9a-f]{8}) from: (?<from>\\S+) (?<text>.*)$")]
+    // Seed 001 "Chat History": <session_id> <from: sending client> <chat message>, after seed 004's time.
+    [GeneratedRegex("^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} (?<session>[0-9a-f]{8}) from: (?<from>\\S+) (?<text>.*)$")]
     private static partial Regex HistoryLine();
 }
 

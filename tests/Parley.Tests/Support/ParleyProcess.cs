@@ -57,6 +57,22 @@ internal sealed partial class ParleyProcess : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>
+    /// Everything printed on stdout so far, with the leading seed 004 timestamp ("2023-06-25 09:35:24 ") of message
+    /// lines removed, so a transcript compares what was said; <see cref="ExpectMessageAsync"/> checks the stamp is there.
+    /// </summary>
+    public IReadOnlyList<string> Transcript => [.. Lines.Select(l => Timestamp().Replace(l, "", 1))];
+
+    /// <summary>The next unread line must be seed 004's "&lt;yyyy-MM-dd HH:mm:ss&gt; <paramref name="expected"/>"; returns the time.</summary>
+    public async Task<DateTime> ExpectMessageAsync(string expected)
+    {
+        var line = await NextLineAsync();
+        var match = Timestamp().Match(line);
+        Assert.True(match.Success && line[match.Length..] == expected,
+            $"{Name}: expected \"<time> {expected}\", got \"{line}\"; saw:\n{string.Join('\n', Lines)}");
+        return DateTime.ParseExact(match.Value.TrimEnd(), "yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Everything printed on stdout so far.</summary>
     public IReadOnlyList<string> Lines
     {
@@ -235,4 +251,7 @@ internal sealed partial class ParleyProcess : IAsyncDisposable
             }
         }
     }
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} ")]
+    private static partial Regex Timestamp();
 }

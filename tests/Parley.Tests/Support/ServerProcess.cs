@@ -36,9 +36,10 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>parley chat</c> for <paramref name="clientId"/>; the password is the first stdin line.</summary>
-    public async Task<ParleyProcess> StartClientAsync(string clientId, string password)
+    public async Task<ParleyProcess> StartClientAsync(string clientId, string password, params string[] extra)
     {
-        var client = ParleyProcess.Start(clientId, "chat", "--user", clientId, "--host", "127.0.0.1", "--port", UdpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--password-stdin");
+        var client = ParleyProcess.Start(clientId, ["chat", "--user", clientId, "--host", "127.0.0.1", "--port",
+            UdpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--password-stdin", .. extra]);
         await client.SendLineAsync(password);
         return client;
     }

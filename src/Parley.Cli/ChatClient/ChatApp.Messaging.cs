@@ -1,0 +1,397 @@
+using System.Text;
+using Parley.Client;
+using Parley.Protocol;
+using Parley.Protocol.Messages;
+
+namespace Parley.Cli.ChatClient;
+
+/// <summary>
+/// Direct messages, the conversation view and rooms (issue #4): seed 002's unread counts, "!TALK" and "!BACK",
+/// seed 003's PM / DM / EX menu with its exact prompts, seed 004's room with timestamps and join notices.
+/// </summary>
+internal sealed partial class ChatApp
+{
+    /// <summary>DM seqs this client has shown or acknowledged; a redelivery is acknowledged again but not shown twice.</summary>
+    private readonly SeenSet _delivered = new(10_000);
+
+    /// <summary>Seqs shown in the open conversation view, so a live DM that races its own replay is shown once.</summary>
+    private readonly HashSet<long> _viewShown = [];
+
+    /// <summary>The ids of DMs sent with /dm or seed 003's DM, whose DM_SENT prints "Message sent".</summary>
+    private readonly HashSet<string> _announce = new(StringComparer.Ordinal);
+    private readonly List<string> _rooms = [];
+    private Dictionary<string, int> _unread = new(StringComparer.OrdinalIgnoreCase);
+    private string? _talkPeer;
+    private bool _talkReplaying;
+    private long _talkLastFromPeer;
+    private string? _room;
+    private bool _autoJoining;
+    private Seed003Step _menuStep;
+    private string? _menuTo;
+    private int _nextDmId;
+
+    /// <summary>Seed 003's menu flows take the next lines as answers, not commands.</summary>
+    private enum Seed003Step
+    {
+        None,
+        PublicMessage,
+        DirectTo,
+        DirectMessage,
+    }
+
+    private InputView View => InChat ? InputView.Chat
+        : _talkPeer is not null ? InputView.Talk
+        : _connection is not null && _room is not null ? InputView.Room
+        : InputView.Menu;
+
+    /// <summary>After "Connected": seed 002's unread counts, then the default room (seed 004: a client is in the room).</summary>
+    private async Task OnConnectedAsync(ParleyConnection connection)
+    {
+        _unread = connection.Unread.ToDictionary(u => u.From, u => u.Count, StringComparer.OrdinalIgnoreCase);
+        var total = connection.Unread.Sum(u => u.Count);
+        if (total > 0)
+        {
+            var senders = string.Join(", ", connection.Unread.Select(u => $"{u.From} ({u.Count})"));
+            console.WriteLine($"You have {total} unread message{(total == 1 ? "" : "s")}: {senders}");
+        }
+
+        if (joinRoom is not null)
+        {
+            _autoJoining = true;
+            await SendAsync(connection, new Join(joinRoom)).ConfigureAwait(false);
+        }
+    }
+
+    private void ForgetMessagingState()
+    {
+        _rooms.Clear();
+        _room = null;
+        _talkPeer = null;
+        _talkReplaying = false;
+        _menuStep = Seed003Step.None;
+        _announce.Clear();
+    }
+
+    private async Task OnMessagingInputAsync(ParleyConnection connection, UserInput input)
+    {
+        switch (input)
+        {
+            case UserInput.Talk when InChat:
+                console.WriteLine($"You are chatting with {_peer}; type \"End chat\" first.");
+                break;
+            case UserInput.Talk talk:
+                _talkPeer = talk.ClientId;
+                _talkReplaying = true;
+                _talkLastFromPeer = 0;
+                _viewShown.Clear();
+                // Ask for at least every unread message, so opening the view can mark them all read honestly.
+                await SendAsync(connection, new Protocol.Messages.Talk(talk.ClientId, Math.Max(50, _unread.GetValueOrDefault(talk.ClientId)))).ConfigureAwait(false);
+                UpdatePrompt();
+                break;
+            case UserInput.Back when _talkPeer is null:
+                console.WriteLine("You are not in a conversation.");
+                break;
+            case UserInput.Back:
+                console.WriteLine($"Left the conversation with {_talkPeer}");
+                _talkPeer = null;
+                UpdatePrompt();
+                break;
+            case UserInput.DirectMessage dm:
+                await SendDirectAsync(connection, dm.ClientId, dm.Text, announce: true).ConfigureAwait(false);
+                break;
+            case UserInput.PublicMenu:
+                console.WriteLine("Message:");
+                _menuStep = Seed003Step.PublicMessage;
+                break;
+            case UserInput.DirectMenu:
+                // Seed 003: "send user list of active users to send message to", then "To:" once it has arrived.
+                _menuStep = Seed003Step.DirectTo;
+                await SendAsync(connection, new ListReq(OnlineOnly: true)).ConfigureAwait(false);
+                break;
+            case UserInput.Join join when Rooms.Normalize(join.Room) is null:
+                console.WriteLine(Rooms.Rule);
+                break;
+            case UserInput.Join join:
+                await SendAsync(connection, new Join(join.Room)).ConfigureAwait(false);
+                break;
+            case UserInput.Part part when (part.Room ?? _room) is not { } room:
+                console.WriteLine("You are not in a room.");
+                break;
+            case UserInput.Part part:
+                await SendAsync(connection, new Part(part.Room ?? _room!)).ConfigureAwait(false);
+                break;
+            case UserInput.Rooms:
+                await SendAsync(connection, new RoomsReq()).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    /// <summary>A plain line in a conversation view or a room.</summary>
+    private async Task SayAsync(ParleyConnection connection, string text)
+    {
+        if (Encoding.UTF8.GetByteCount(text) > connection.MaxMessageBytes)
+        {
+            console.WriteLine($"That message is longer than the server's limit of {connection.MaxMessageBytes} bytes; it was not sent.");
+        }
+        else if (_talkPeer is { } peer)
+        {
+            await SendDirectAsync(connection, peer, text, announce: false).ConfigureAwait(false);
+        }
+        else if (_room is { } room)
+        {
+            await SendAsync(connection, new Say(room, text)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Seed 003's menu answers: the PM text, the DM recipient, the DM text. An empty answer cancels.</summary>
+    private async Task OnMenuAnswerAsync(string line)
+    {
+        var step = _menuStep;
+        _menuStep = Seed003Step.None;
+        if (_connection is not { } connection)
+        {
+            return;
+        }
+
+        if (line.Trim().Length == 0)
+        {
+            console.WriteLine("Cancelled");
+            return;
+        }
+
+        switch (step)
+        {
+            case Seed003Step.PublicMessage when !_rooms.Contains(Rooms.Default):
+                console.WriteLine($"You are not in {Rooms.Default}; type \"/join {Rooms.Default}\" first. Your message was not sent.");
+                break;
+            case Seed003Step.PublicMessage when Encoding.UTF8.GetByteCount(line) > connection.MaxMessageBytes:
+                console.WriteLine($"That message is longer than the server's limit of {connection.MaxMessageBytes} bytes; it was not sent.");
+                break;
+            case Seed003Step.PublicMessage:
+                // Room messages are relayed, not stored, so the server sends no receipt; a refusal arrives as an ERROR.
+                await SendAsync(connection, new Say(Rooms.Default, line)).ConfigureAwait(false);
+                console.WriteLine("Message sent");
+                break;
+            case Seed003Step.DirectTo:
+                _menuTo = line.Trim();
+                console.WriteLine("Enter message:");
+                _menuStep = Seed003Step.DirectMessage;
+                break;
+            case Seed003Step.DirectMessage:
+                await SendDirectAsync(connection, _menuTo!, line, announce: true).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private async Task SendDirectAsync(ParleyConnection connection, string to, string text, bool announce)
+    {
+        if (Encoding.UTF8.GetByteCount(text) > connection.MaxMessageBytes)
+        {
+            console.WriteLine($"That message is longer than the server's limit of {connection.MaxMessageBytes} bytes; it was not sent.");
+            return;
+        }
+
+        var id = (++_nextDmId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (announce)
+        {
+            _announce.Add(id);
+        }
+
+        await SendAsync(connection, new Dm(to, text, id)).ConfigureAwait(false);
+    }
+
+    /// <summary>Handles the messaging replies and deliveries; false if <paramref name="message"/> is not one of them.</summary>
+    private async Task<bool> OnMessagingEventAsync(ParleyConnection connection, ParleyMessage message)
+    {
+        switch (message)
+        {
+            case Dm dm:
+                await OnDirectMessageAsync(connection, dm).ConfigureAwait(false);
+                return true;
+            case DmSent sent when _announce.Remove(sent.Id):
+                // Seed 003: "Message sent" once the server has stored it.
+                console.WriteLine("Message sent");
+                if (!sent.Online)
+                {
+                    console.WriteLine($"{sent.To} is offline and will see it at their next log-on.");
+                }
+
+                return true;
+            case DmSent:
+                return true;
+            case TalkEnd end when ClientIds.Comparer.Equals(end.ClientId, _talkPeer):
+                _talkPeer = end.ClientId; // the server's letter case
+                _talkReplaying = false;
+                _unread.Remove(end.ClientId);
+                if (_talkLastFromPeer > 0)
+                {
+                    // A live DM that arrived during the replay is read too.
+                    await SendAsync(connection, new Read(end.ClientId, _talkLastFromPeer)).ConfigureAwait(false);
+                }
+
+                console.WriteLine(end.Count == 0
+                    ? $"No messages with {end.ClientId} yet. Type to send; !BACK returns to the menu."
+                    : $"Conversation with {end.ClientId}: {Count(end.Count, "message")}, {end.Unread} unread. Type to send; !BACK returns to the menu.");
+                UpdatePrompt();
+                return true;
+            case TalkEnd:
+                return true;
+            case Joined joined:
+                if (!_rooms.Contains(joined.Room))
+                {
+                    _rooms.Add(joined.Room);
+                }
+
+                _room = joined.Room;
+                if (!_autoJoining)
+                {
+                    console.WriteLine($"Joined {joined.Room} ({Count(joined.Members, "member")})");
+                }
+
+                _autoJoining = false;
+                UpdatePrompt();
+                return true;
+            case Parted parted:
+                _rooms.Remove(parted.Room);
+                if (_room == parted.Room)
+                {
+                    _room = _rooms.LastOrDefault();
+                }
+
+                console.WriteLine($"Left {parted.Room}");
+                UpdatePrompt();
+                return true;
+            case Say say:
+                console.WriteLine(Display.Line(say.SentAt, say.Room == Rooms.Default ? null : $"[{say.Room}]", say.From ?? "?", say.Message));
+                return true;
+            case RoomNotice notice:
+                console.WriteLine(NoticeText(notice));
+                return true;
+            case RoomList list:
+                ShowRooms(list);
+                return true;
+            case Error error when _autoJoining && error.Code is ErrorCodes.RoomFull or ErrorCodes.TooManyRooms or ErrorCodes.InvalidRoom:
+                _autoJoining = false;
+                console.WriteLine($"Could not join {joinRoom}: {Display.Clean(error.Text)}");
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private async Task OnDirectMessageAsync(ParleyConnection connection, Dm dm)
+    {
+        var from = dm.From ?? "?";
+        var fromMe = ClientIds.Comparer.Equals(from, connection.ClientId);
+        var seq = dm.Seq ?? 0;
+        var peer = fromMe ? dm.To : from;
+        if (_talkPeer is not null && ClientIds.Comparer.Equals(peer, _talkPeer))
+        {
+            if (_viewShown.Add(seq))
+            {
+                console.WriteLine(Display.Line(dm.SentAt, null, from, dm.Message));
+            }
+
+            _delivered.Add(seq);
+            if (fromMe)
+            {
+                return;
+            }
+
+            if (_talkReplaying)
+            {
+                // TALK marks the replay read; a live DM racing it is marked read at TALK_END.
+                _talkLastFromPeer = Math.Max(_talkLastFromPeer, seq);
+                return;
+            }
+
+            // Shown in its conversation view: read, which implies delivered.
+            await SendAsync(connection, new Read(from, seq)).ConfigureAwait(false);
+            return;
+        }
+
+        if (fromMe)
+        {
+            return;
+        }
+
+        if (_delivered.Add(seq))
+        {
+            // Seed 003's "*** New Message *** Message type: Direct Message (DM)", on one line with seed 004's time.
+            console.WriteLine(Display.Line(dm.SentAt, "[DM]", from, dm.Message));
+            _unread[from] = _unread.GetValueOrDefault(from) + 1;
+        }
+
+        // Acknowledged after it is on the screen: a crash in between means it stays undelivered, never lost.
+        await SendAsync(connection, new DmAck(seq)).ConfigureAwait(false);
+    }
+
+    /// <summary>Seed 003's DM step 1: the list of active users, then "To:".</summary>
+    private bool TryShowDirectMenuList(ListResp list)
+    {
+        if (_menuStep != Seed003Step.DirectTo)
+        {
+            return false;
+        }
+
+        console.WriteLine("Select a user to send a message to:");
+        foreach (var user in list.Users.Where(u => u.Online))
+        {
+            console.WriteLine($"        {user.ClientId}");
+        }
+
+        console.WriteLine("To:");
+        return true;
+    }
+
+    private static string NoticeText(RoomNotice notice)
+    {
+        // Seed 004's exact texts for the default room; other rooms are named.
+        var inDefault = notice.Room == Rooms.Default;
+        var who = Display.Clean(notice.ClientId);
+        return notice.Event switch
+        {
+            RoomEvents.Joined when inDefault => $"New person joined the room. Username: {who}",
+            RoomEvents.Joined => $"[{notice.Room}] New person joined the room. Username: {who}",
+            RoomEvents.Disconnected when inDefault => $"{who} left the server.",
+            RoomEvents.Disconnected => $"[{notice.Room}] {who} left the server.",
+            _ when inDefault => $"{who} left the room.",
+            _ => $"[{notice.Room}] {who} left the room.",
+        };
+    }
+
+    private void ShowRooms(RoomList list)
+    {
+        console.WriteLine(list.Truncated ? $"Rooms ({list.Rooms.Length} largest listed):" : $"Rooms ({list.Rooms.Length}):");
+        var width = list.Rooms.Length == 0 ? 0 : list.Rooms.Max(r => r.Name.Length);
+        foreach (var room in list.Rooms)
+        {
+            console.WriteLine($"  {room.Name.PadRight(width)}  {Count(room.Members, "member")}{(room.Joined ? " (joined)" : "")}");
+        }
+    }
+
+    private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
+
+    /// <summary>A bounded set of recent ids: the oldest is forgotten first.</summary>
+    private sealed class SeenSet(int capacity)
+    {
+        private readonly HashSet<long> _set = [];
+        private readonly Queue<long> _order = new();
+
+        public bool Add(long id)
+        {
+            if (!_set.Add(id))
+            {
+                return false;
+            }
+
+            _order.Enqueue(id);
+            if (_order.Count > capacity)
+            {
+                _set.Remove(_order.Dequeue());
+            }
+
+            return true;
+        }
+    }
+}

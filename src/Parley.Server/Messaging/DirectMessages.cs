@@ -1,0 +1,274 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Parley.Protocol;
+using Parley.Protocol.Messages;
+using Parley.Server.Connections;
+using Parley.Server.Routing;
+using Parley.Storage;
+
+namespace Parley.Server.Messaging;
+
+/// <summary>
+/// Direct messages (issue #4; seed 003 "DM", seed 002's offline and online chat). Every DM is stored by the group
+/// commit of <see cref="HistoryWriter"/> before anyone hears of it: the sender gets DM_SENT ("Message sent") and an
+/// online recipient gets the DM only after the commit. It counts as delivered when the recipient's client answers
+/// DM_ACK, and as read when a conversation view (TALK, READ) showed it. Undelivered DMs form the recipient's
+/// offline queue, bounded by <see cref="ParleyServerOptions.MaxOfflineMessages"/>; its length per recipient is kept
+/// in memory (loaded once at start) so the bound costs no database read per message.
+/// </summary>
+internal sealed class DirectMessages
+{
+    private readonly ParleyServerOptions _options;
+    private readonly HistoryWriter _writer;
+    private readonly MessageStore _store;
+    private readonly UserStore _users;
+    private readonly ChatRouter _router;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, int> _undelivered;
+
+    public DirectMessages(ParleyServerOptions options, HistoryWriter writer, MessageStore store, UserStore users, ChatRouter router,
+        TimeProvider time, ILogger<DirectMessages> logger)
+    {
+        _options = options;
+        _writer = writer;
+        _store = store;
+        _users = users;
+        _router = router;
+        _time = time;
+        _logger = logger;
+        _undelivered = new Dictionary<string, int>(store.UndeliveredCounts(), ClientIds.Comparer);
+    }
+
+    /// <summary>Undelivered DMs waiting for <paramref name="recipient"/> (including those not yet committed).</summary>
+    public int Undelivered(string recipient)
+    {
+        lock (_gate)
+        {
+            return _undelivered.GetValueOrDefault(recipient);
+        }
+    }
+
+    /// <summary>Checks, stores, then (on commit) confirms to the sender and delivers to an online recipient.</summary>
+    public async ValueTask SendAsync(ClientConnection from, Dm dm, CancellationToken cancellationToken)
+    {
+        var refusal = Check(from, dm);
+        if (refusal is not null)
+        {
+            await from.ReplyAsync(refusal, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // The recipient as stored (its canonical letter case), which is also how an online connection is keyed.
+        var to = _router.TryGetOnline(dm.To)?.ClientId ?? _users.Find(dm.To)?.ClientId;
+        if (to is null)
+        {
+            await from.ReplyAsync(new Error(ErrorCodes.UnknownUser, $"There is no user {dm.To}; your message was not sent."), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        lock (_gate)
+        {
+            var waiting = _undelivered.GetValueOrDefault(to);
+            if (waiting >= _options.MaxOfflineMessages)
+            {
+                refusal = new Error(ErrorCodes.QueueFull,
+                    $"{to} already has {waiting} messages waiting to be delivered, the most the server keeps; yours was not sent. Try again once they have logged on.");
+            }
+            else
+            {
+                _undelivered[to] = waiting + 1;
+            }
+        }
+
+        if (refusal is not null)
+        {
+            await from.ReplyAsync(refusal, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Reserve places for the confirmation and the delivery, as a CHAT relay does: a fast sender is paced by its
+        // own reading and by an online recipient's, and group commit cannot overfill either queue.
+        var recipient = _router.TryGetOnline(to);
+        var stored = new StoredMessage("", from.ClientId, to, dm.Message, _time.GetUtcNow().ToUnixTimeMilliseconds()) { Kind = MessageKinds.Direct };
+        ClientConnection? reservedFrom = null;
+        ClientConnection? reservedRecipient = null;
+        try
+        {
+            await from.ReserveRelayAsync(cancellationToken).ConfigureAwait(false);
+            reservedFrom = from;
+            if (recipient is not null)
+            {
+                await recipient.ReserveRelayAsync(cancellationToken).ConfigureAwait(false);
+                reservedRecipient = recipient;
+            }
+
+            await _writer.AppendAsync(stored, new DeliverOnCommit(this, from, reservedRecipient, dm.Id ?? ""), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            reservedFrom?.ReleaseReservation();
+            reservedRecipient?.ReleaseReservation();
+            Release(to, 1);
+            throw;
+        }
+    }
+
+    /// <summary>DM_ACK: the recipient's client holds the message; it leaves the offline queue once that is written.</summary>
+    public ValueTask AcknowledgeAsync(ClientConnection client, DmAck ack, CancellationToken cancellationToken) =>
+        _writer.MarkAsync(new DeliveredReceipt(client.ClientId, ack.Seq, Now(), n => Release(client.ClientId, n)), cancellationToken);
+
+    /// <summary>READ: the conversation view showed every DM from the peer up to a seq.</summary>
+    public async ValueTask ReadAsync(ClientConnection client, Read read, CancellationToken cancellationToken)
+    {
+        if (ResolvePeer(read.ClientId) is { } peer)
+        {
+            await _writer.MarkAsync(new ReadReceipt(client.ClientId, peer, read.Seq, Now(), n => Release(client.ClientId, n)), cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// TALK (seed 002 "!TALK user"): replays the last DMs with the peer, oldest first, then TALK_END with how many
+    /// were unread; everything from the peer up to the last one replayed becomes read.
+    /// </summary>
+    public async Task TalkAsync(ClientConnection client, Talk talk, CancellationToken cancellationToken)
+    {
+        if (!ClientIds.IsValid(talk.ClientId))
+        {
+            await client.ReplyAsync(new Error(ErrorCodes.InvalidClientId, ClientIds.Rule), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (ResolvePeer(talk.ClientId) is not { } peer)
+        {
+            await client.ReplyAsync(new Error(ErrorCodes.UnknownUser, $"There is no user {talk.ClientId}."), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        IReadOnlyList<StoredMessage> tail;
+        int unread;
+        try
+        {
+            unread = await _store.UnreadCountAsync(client.ClientId, peer, cancellationToken).ConfigureAwait(false);
+            tail = await _store.ReadDirectTailAsync(client.ClientId, peer, Math.Clamp(talk.Limit, 1, _options.MaxTalkMessages), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            _logger.LogError(e, "Reading direct messages for {ClientId} failed", client.ClientId);
+            await client.ReplyAsync(new Error(ErrorCodes.StorageFailed, "The conversation could not be read; try again later."), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        long lastFromPeer = 0;
+        foreach (var m in tail)
+        {
+            await client.ReplyAsync(new Dm(m.Recipient, m.Body, null, m.Sender, m.Id, m.SentAt), cancellationToken).ConfigureAwait(false);
+            if (!ClientIds.Comparer.Equals(m.Sender, client.ClientId))
+            {
+                lastFromPeer = m.Id;
+            }
+        }
+
+        if (lastFromPeer > 0)
+        {
+            await _writer.MarkAsync(new ReadReceipt(client.ClientId, peer, lastFromPeer, Now(), n => Release(client.ClientId, n)), cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        await client.ReplyAsync(new TalkEnd(peer, tail.Count, unread), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The unread counts CONNECTED carries (seed 002); empty if the store cannot be read, which must not stop a log-on.</summary>
+    public async Task<UnreadCount[]> UnreadAsync(string clientId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var counts = await _store.UnreadAsync(clientId, _options.UnreadSendersPerFrame, cancellationToken).ConfigureAwait(false);
+            return [.. counts.Select(c => new UnreadCount(c.Sender, c.Count))];
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            _logger.LogError(e, "Reading unread counts for {ClientId} failed", clientId);
+            return [];
+        }
+    }
+
+    private Error? Check(ClientConnection from, Dm dm)
+    {
+        if (!ClientIds.IsValid(dm.To))
+        {
+            return new Error(ErrorCodes.InvalidClientId, ClientIds.Rule);
+        }
+
+        if (ClientIds.Comparer.Equals(dm.To, from.ClientId))
+        {
+            return new Error(ErrorCodes.NotAllowed, "You cannot send a direct message to yourself.");
+        }
+
+        if (Encoding.UTF8.GetByteCount(dm.Message) > _options.MaxMessageBytes)
+        {
+            return new Error(ErrorCodes.MessageTooLarge, $"Messages are limited to {_options.MaxMessageBytes} bytes; yours was not sent.");
+        }
+
+        return dm.Id is { Length: > 64 } ? new Error(ErrorCodes.BadMessage, "A DM id is at most 64 characters.") : null;
+    }
+
+    private string? ResolvePeer(string id) =>
+        ClientIds.IsValid(id) ? _router.TryGetOnline(id)?.ClientId ?? _users.Find(id)?.ClientId : null;
+
+    private void Release(string recipient, int count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            var left = _undelivered.GetValueOrDefault(recipient) - count;
+            if (left > 0)
+            {
+                _undelivered[recipient] = left;
+            }
+            else
+            {
+                _undelivered.Remove(recipient);
+            }
+        }
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Runs on the history writer's task right after the commit, in commit order.</summary>
+    private sealed class DeliverOnCommit(DirectMessages owner, ClientConnection from, ClientConnection? reserved, string id) : ICommitObserver
+    {
+        public void OnCommitted(StoredMessage stored)
+        {
+            // Whoever is online as the recipient now gets it: a log-on since the send is a new connection.
+            var current = owner._router.TryGetOnline(stored.Recipient);
+            var delivery = new Dm(stored.Recipient, stored.Body, null, stored.Sender, stored.Id, stored.SentAt);
+            if (reserved is not null && ReferenceEquals(current, reserved))
+            {
+                reserved.TryEnqueueReserved(delivery);
+            }
+            else
+            {
+                reserved?.ReleaseReservation();
+                current?.TryEnqueue(delivery);
+            }
+
+            from.TryEnqueueReserved(new DmSent(id, stored.Recipient, stored.Id, stored.SentAt, current is not null));
+        }
+
+        public void OnFailed(StoredMessage message, Exception error)
+        {
+            reserved?.ReleaseReservation();
+            from.ReleaseReservation();
+            owner.Release(message.Recipient, 1);
+            from.TryEnqueue(new Error(ErrorCodes.StorageFailed, "Your message could not be stored, so it was not sent."));
+        }
+    }
+}
