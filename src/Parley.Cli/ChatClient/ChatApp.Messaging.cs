@@ -270,6 +270,13 @@ internal sealed partial class ChatApp
             case RoomList list:
                 ShowRooms(list);
                 return true;
+            case Error error when _talkReplaying && error.Code is ErrorCodes.UnknownUser or ErrorCodes.InvalidClientId or ErrorCodes.StorageFailed:
+                // The conversation could not be opened: back to where the user was, with the reason.
+                _talkPeer = null;
+                _talkReplaying = false;
+                console.WriteLine($"Error: {Display.Clean(error.Text)}");
+                UpdatePrompt();
+                return true;
             case Error error when _autoJoining && error.Code is ErrorCodes.RoomFull or ErrorCodes.TooManyRooms or ErrorCodes.InvalidRoom:
                 _autoJoining = false;
                 console.WriteLine($"Could not join {joinRoom}: {Display.Clean(error.Text)}");

@@ -37,8 +37,10 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             console.WriteLine("Parley chat. Type \"Log on\" to connect, /help for commands.");
         }
 
-        var reading = PumpInputAsync(cancellationToken);
-        var ticking = TickAsync(cancellationToken);
+        // Quitting (/quit, EX, EXIT) stops the input and clock pumps too, so the program ends without waiting for EOF.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reading = PumpInputAsync(stop.Token);
+        var ticking = TickAsync(stop.Token);
         try
         {
             await foreach (var item in _inbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -61,6 +63,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
         }
 
         _inbox.Writer.TryComplete();
+        await stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(reading, ticking).ConfigureAwait(false);
         return 0;
     }

@@ -44,6 +44,12 @@ internal static class ServerCommand
         var signUpRate = new Option<int>("--signup-rate") { Description = "Sign-up requests one address may send per hour", DefaultValueFactory = _ => defaults.SignUpsPerHourPerAddress };
         var trackedAddresses = new Option<int>("--max-tracked-addresses") { Description = "Source addresses the rate limits track at once", DefaultValueFactory = _ => defaults.MaxTrackedAddresses };
         var directory = new Option<int>("--max-directory-entries") { Description = "Most users one /list answer carries", DefaultValueFactory = _ => defaults.MaxDirectoryEntries };
+        var offline = new Option<int>("--max-offline-messages") { Description = "Direct messages kept waiting for one recipient's client; past it the sender gets QUEUE_FULL", DefaultValueFactory = _ => defaults.MaxOfflineMessages };
+        var talk = new Option<int>("--max-talk-messages") { Description = "Most past direct messages one /talk replays", DefaultValueFactory = _ => defaults.MaxTalkMessages };
+        var roomMembers = new Option<int>("--max-room-members") { Description = "Members of one room", DefaultValueFactory = _ => defaults.MaxRoomMembers };
+        var roomsPerClient = new Option<int>("--max-rooms-per-client") { Description = "Rooms one client may be in at once", DefaultValueFactory = _ => defaults.MaxRoomsPerClient };
+        var rooms = new Option<int>("--max-rooms") { Description = "Rooms that may exist at once", DefaultValueFactory = _ => defaults.MaxRooms };
+        var roomsListed = new Option<int>("--max-rooms-listed") { Description = "Most rooms one /rooms answer lists (the largest)", DefaultValueFactory = _ => defaults.MaxRoomsListed };
         var historyPage = new Option<int>("--history-page") { Description = "Messages read per page when answering HISTORY_REQ", DefaultValueFactory = _ => defaults.HistoryPageSize };
 
         var command = new Command("server", "Run the Parley server (UDP log-on, TCP chat relay, SQLite history)")
@@ -51,6 +57,7 @@ internal static class ServerCommand
             dataDir, address, port, tcpPort, iterations, activity, keepAlive, cookie, challenge, maxMessage, maxFrame,
             maxConnections, outbound, handshakes, perAddress, maxDatagram, slowConsumer, connectTimeout, historyQueue, historyBatch, historyPage,
             signUp, minPassword, lockoutThreshold, lockoutBase, lockoutMax, helloRate, signUpRate, trackedAddresses, directory,
+            offline, talk, roomMembers, roomsPerClient, rooms, roomsListed,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -93,6 +100,12 @@ internal static class ServerCommand
                 SignUpsPerHourPerAddress = result.GetValue(signUpRate),
                 MaxTrackedAddresses = result.GetValue(trackedAddresses),
                 MaxDirectoryEntries = result.GetValue(directory),
+                MaxOfflineMessages = result.GetValue(offline),
+                MaxTalkMessages = result.GetValue(talk),
+                MaxRoomMembers = result.GetValue(roomMembers),
+                MaxRoomsPerClient = result.GetValue(roomsPerClient),
+                MaxRooms = result.GetValue(rooms),
+                MaxRoomsListed = result.GetValue(roomsListed),
             };
             return await RunAsync(options, cancellationToken).ConfigureAwait(false);
         });

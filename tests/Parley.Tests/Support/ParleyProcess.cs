@@ -203,6 +203,25 @@ internal sealed partial class ParleyProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGKILL: the process dies at once, as in a crash, with no chance to say goodbye.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _ = SendSignal(_process.Id, 9);
+            using var timeout = new CancellationTokenSource(Timeout);
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+    }
+
+    /// <summary>Waits (with the timeout) for the process to end by itself; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

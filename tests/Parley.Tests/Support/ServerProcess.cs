@@ -18,9 +18,22 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public int UdpPort { get; }
 
-    public static async Task<ServerProcess> StartAsync(params string[] extra)
+    private bool _keepDirectory;
+
+    public static Task<ServerProcess> StartAsync(params string[] extra) =>
+        StartInAsync(Directory.CreateTempSubdirectory("parley-e2e-").FullName, extra);
+
+    /// <summary>Stops this server with SIGTERM (it must exit 0) and starts a new one on the same data directory.</summary>
+    public async Task<ServerProcess> RestartAsync(params string[] extra)
     {
-        var dataDirectory = Directory.CreateTempSubdirectory("parley-e2e-").FullName;
+        _keepDirectory = true;
+        var exit = await Process.TerminateAsync();
+        Assert.True(exit == 0, $"server exited with {exit}:\n{Process.Stderr}");
+        return await StartInAsync(DataDirectory, extra);
+    }
+
+    private static async Task<ServerProcess> StartInAsync(string dataDirectory, string[] extra)
+    {
         string[] args = ["server", "--data-dir", dataDirectory, "--port", "0", "--scram-iterations", "4096", .. extra];
         var process = ParleyProcess.Start("server", args);
         var ready = await process.ExpectLineAsync(ReadyLine());
@@ -54,6 +67,11 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         finally
         {
             await Process.DisposeAsync();
+        }
+
+        if (_keepDirectory)
+        {
+            return;
         }
 
         try
