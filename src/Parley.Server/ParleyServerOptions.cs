@@ -121,7 +121,7 @@ public sealed record ParleyServerOptions
     public int MaxOfflineMessages { get; init; } = 1000;
 
     /// <summary>Most past direct messages one TALK replays (a client asking for more gets this many, the newest).</summary>
-    public int MaxTalkMessages { get; init; } = 500;
+    public int MaxTalkMessages { get; init; } = 1000;
 
     /// <summary>Members of one room; a JOIN past it gets ROOM_FULL.</summary>
     public int MaxRoomMembers { get; init; } = 1000;

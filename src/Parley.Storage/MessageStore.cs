@@ -111,7 +111,7 @@ public sealed class MessageStore(ParleyDatabase database)
     {
         await using var connection = database.OpenConnection();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM messages WHERE recipient = $r AND sender = $s AND kind = 'dm' AND read_at IS NULL;";
+        command.CommandText = "SELECT COUNT(*) FROM messages WHERE recipient = $r AND sender = $s COLLATE NOCASE AND kind = 'dm' AND read_at IS NULL;";
         command.Parameters.AddWithValue("$r", recipient);
         command.Parameters.AddWithValue("$s", sender);
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
@@ -202,12 +202,12 @@ public sealed class MessageStore(ParleyDatabase database)
                 command.Parameters.AddWithValue("$seq", r.Seq);
                 command.CommandText = """
                     UPDATE messages SET delivered_at = $at
-                    WHERE recipient = $r AND sender = $s AND kind = 'dm' AND delivered_at IS NULL AND id <= $seq;
+                    WHERE recipient = $r AND sender = $s COLLATE NOCASE AND kind = 'dm' AND delivered_at IS NULL AND id <= $seq;
                     """;
                 var delivered = command.ExecuteNonQuery();
                 command.CommandText = """
                     UPDATE messages SET read_at = $at
-                    WHERE recipient = $r AND sender = $s AND kind = 'dm' AND read_at IS NULL AND id <= $seq;
+                    WHERE recipient = $r AND sender = $s COLLATE NOCASE AND kind = 'dm' AND read_at IS NULL AND id <= $seq;
                     """;
                 command.ExecuteNonQuery();
                 return delivered;

@@ -84,7 +84,7 @@ internal sealed partial class ChatApp
                 _talkReplaying = true;
                 _talkLastFromPeer = 0;
                 _viewShown.Clear();
-                // Ask for at least every unread message, so opening the view can mark them all read honestly.
+                // Ask for at least every unread message (up to the server's cap): opening the view marks them all read.
                 await SendAsync(connection, new Protocol.Messages.Talk(talk.ClientId, Math.Max(50, _unread.GetValueOrDefault(talk.ClientId)))).ConfigureAwait(false);
                 UpdatePrompt();
                 break;
@@ -231,7 +231,9 @@ internal sealed partial class ChatApp
 
                 console.WriteLine(end.Count == 0
                     ? $"No messages with {end.ClientId} yet. Type to send; !BACK returns to the menu."
-                    : $"Conversation with {end.ClientId}: {Count(end.Count, "message")}, {end.Unread} unread. Type to send; !BACK returns to the menu.");
+                    : end.Unread > end.Count
+                        ? $"Conversation with {end.ClientId}: the last {Count(end.Count, "message")}; {end.Unread} were unread and the older ones are not shown. Type to send; !BACK returns to the menu."
+                        : $"Conversation with {end.ClientId}: {Count(end.Count, "message")}, {end.Unread} unread. Type to send; !BACK returns to the menu.");
                 UpdatePrompt();
                 return true;
             case TalkEnd:
@@ -262,7 +264,10 @@ internal sealed partial class ChatApp
                 UpdatePrompt();
                 return true;
             case Say say:
-                console.WriteLine(Display.Line(say.SentAt, say.Room == Rooms.Default ? null : $"[{say.Room}]", say.From ?? "?", say.Message));
+                // Seed 004's bare line for the default room; tagged for other rooms, and in a chat or a conversation
+                // view, where a bare "bob: hi" would read as bob's chat or direct message.
+                var bare = say.Room == Rooms.Default && View is InputView.Room or InputView.Menu;
+                console.WriteLine(Display.Line(say.SentAt, bare ? null : $"[{say.Room}]", say.From ?? "?", say.Message));
                 return true;
             case RoomNotice notice:
                 console.WriteLine(NoticeText(notice));

@@ -24,7 +24,7 @@ internal static class ChatCommand
         var logOn = new Option<bool>("--logon") { Description = "Log on at start instead of waiting for \"Log on\"" };
         var room = new Option<string>("--room")
         {
-            Description = "Room to join at log-on (seed 004's room; 003's PM goes there), or \"none\"",
+            Description = "Room to join at log-on, or \"none\" (seed 004's room; 003's PM always goes to #lobby)",
             DefaultValueFactory = _ => Protocol.Rooms.Default,
         };
         room.Validators.Add(r =>

@@ -74,7 +74,7 @@ internal sealed class DirectMessages
             if (waiting >= _options.MaxOfflineMessages)
             {
                 refusal = new Error(ErrorCodes.QueueFull,
-                    $"{to} already has {waiting} messages waiting to be delivered, the most the server keeps; yours was not sent. Try again once they have logged on.");
+                    $"{to} already has {waiting} messages they have not received yet, the most the server keeps; yours was not sent. Try again once they have read them.");
             }
             else
             {
@@ -122,8 +122,9 @@ internal sealed class DirectMessages
     /// <summary>READ: the conversation view showed every DM from the peer up to a seq.</summary>
     public async ValueTask ReadAsync(ClientConnection client, Read read, CancellationToken cancellationToken)
     {
-        if (ResolvePeer(read.ClientId) is { } peer)
+        if (ClientIds.IsValid(read.ClientId))
         {
+            var peer = ResolvePeer(read.ClientId) ?? read.ClientId;
             await _writer.MarkAsync(new ReadReceipt(client.ClientId, peer, read.Seq, Now(), n => Release(client.ClientId, n)), cancellationToken)
                 .ConfigureAwait(false);
         }
@@ -141,12 +142,8 @@ internal sealed class DirectMessages
             return;
         }
 
-        if (ResolvePeer(talk.ClientId) is not { } peer)
-        {
-            await client.ReplyAsync(new Error(ErrorCodes.UnknownUser, $"There is no user {talk.ClientId}."), cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
+        // A removed account's messages stay readable: its ID is still the conversation's key.
+        var peer = ResolvePeer(talk.ClientId) ?? talk.ClientId;
         IReadOnlyList<StoredMessage> tail;
         int unread;
         try
@@ -159,6 +156,12 @@ internal sealed class DirectMessages
         {
             _logger.LogError(e, "Reading direct messages for {ClientId} failed", client.ClientId);
             await client.ReplyAsync(new Error(ErrorCodes.StorageFailed, "The conversation could not be read; try again later."), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (tail.Count == 0 && ResolvePeer(talk.ClientId) is null)
+        {
+            await client.ReplyAsync(new Error(ErrorCodes.UnknownUser, $"There is no user {talk.ClientId}."), cancellationToken).ConfigureAwait(false);
             return;
         }
 

@@ -172,7 +172,7 @@ public sealed class MessagingScenarioTests
         await SendOfflineAsync(alice, "bob", "one");
         await SendOfflineAsync(alice, "bob", "two");
         await alice.SendLineAsync("/dm bob three");
-        await alice.ExpectLineAsync("Error: bob already has 2 messages waiting to be delivered, the most the server keeps; yours was not sent. Try again once they have logged on.");
+        await alice.ExpectLineAsync("Error: bob already has 2 messages they have not received yet, the most the server keeps; yours was not sent. Try again once they have read them.");
 
         await using var bob = await server.StartClientAsync("bob", "bob-password", NoRoom);
         await bob.SendLineAsync("Log on");
