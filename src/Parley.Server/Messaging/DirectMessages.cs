@@ -177,8 +177,15 @@ internal sealed class DirectMessages
 
         if (lastFromPeer > 0)
         {
-            await _writer.MarkAsync(new ReadReceipt(client.ClientId, peer, lastFromPeer, Now(), n => Release(client.ClientId, n)), cancellationToken)
-                .ConfigureAwait(false);
+            // TALK_END waits for the read mark's commit: once the user has seen the conversation it reads as read,
+            // even to a TALK sent straight after this one.
+            var marked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await _writer.MarkAsync(new ReadReceipt(client.ClientId, peer, lastFromPeer, Now(), n =>
+            {
+                Release(client.ClientId, n);
+                marked.TrySetResult();
+            }), cancellationToken).ConfigureAwait(false);
+            await marked.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await client.ReplyAsync(new TalkEnd(peer, tail.Count, unread), cancellationToken).ConfigureAwait(false);

@@ -108,4 +108,41 @@ public sealed class ServerOptionsTests
     [Fact]
     public void A_directory_of_no_entries_is_refused() =>
         Assert.Contains("--max-directory-entries", Assert.Throws<ArgumentException>((Defaults with { MaxDirectoryEntries = 0 }).Validate).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("--max-offline-messages")]
+    [InlineData("--max-talk-messages")]
+    [InlineData("--max-rooms-per-client")]
+    [InlineData("--max-rooms")]
+    [InlineData("--max-rooms-listed")]
+    public void A_messaging_limit_of_zero_is_refused_naming_its_flag(string flag)
+    {
+        var options = flag switch
+        {
+            "--max-offline-messages" => Defaults with { MaxOfflineMessages = 0 },
+            "--max-talk-messages" => Defaults with { MaxTalkMessages = 0 },
+            "--max-rooms-per-client" => Defaults with { MaxRoomsPerClient = 0 },
+            "--max-rooms" => Defaults with { MaxRooms = 0 },
+            _ => Defaults with { MaxRoomsListed = 0 },
+        };
+        Assert.Contains(flag, Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void A_room_must_be_able_to_hold_two_members(int members) =>
+        Assert.Contains("--max-room-members", Assert.Throws<ArgumentException>((Defaults with { MaxRoomMembers = members }).Validate).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void The_smallest_messaging_limits_are_accepted() =>
+        (Defaults with { MaxOfflineMessages = 1, MaxTalkMessages = 1, MaxRoomMembers = 2, MaxRoomsPerClient = 1, MaxRooms = 1, MaxRoomsListed = 1 }).Validate();
+
+    [Theory]
+    [InlineData(65536, 100, 100)]
+    [InlineData(65536, 10_000, 806)] // (65536 - 1024) / 80, rounded down: what fits in one frame
+    [InlineData(2048, 100, 12)]
+    public void The_room_list_is_cut_to_what_fits_in_one_frame(int frame, int listed, int perFrame) =>
+        Assert.Equal(perFrame, (Defaults with { MaxFrameBytes = frame, MaxMessageBytes = 100, MaxRoomsListed = listed }).RoomsPerFrame);
 }

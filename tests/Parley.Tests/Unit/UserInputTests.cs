@@ -122,4 +122,116 @@ public sealed class UserInputTests
     [Fact]
     public void Outside_a_chat_other_exclamation_lines_are_unknown() =>
         Assert.IsType<UserInput.Unknown>(UserInput.Parse("!hello", false));
+
+    [Theory]
+    [InlineData("/talk bob", "Menu")]
+    [InlineData("/TALK bob", "Room")]
+    [InlineData("!TALK bob", "Menu")]
+    [InlineData("!talk bob", "Room")]
+    [InlineData("!TALK bob", "Talk")]
+    [InlineData("/talk bob", "Chat")]
+    public void Talk_opens_the_conversation_view_from_any_view(string line, string view) =>
+        Assert.Equal(new UserInput.Talk("bob"), UserInput.Parse(line, Enum.Parse<InputView>(view)));
+
+    [Theory]
+    [InlineData("/talk")]
+    [InlineData("!TALK bob carol")]
+    public void Talk_needs_exactly_one_user(string line) => Assert.IsType<UserInput.Unknown>(UserInput.Parse(line, InputView.Menu));
+
+    [Theory]
+    [InlineData("!BACK", "Talk")]
+    [InlineData("!back", "Talk")]
+    [InlineData("/back", "Talk")]
+    [InlineData("!BACK", "Menu")]
+    [InlineData("/back", "Room")]
+    public void Back_leaves_the_conversation_view(string line, string view) => Assert.IsType<UserInput.Back>(UserInput.Parse(line, Enum.Parse<InputView>(view)));
+
+    [Theory]
+    [InlineData("/dm bob hello world", "hello world")]
+    [InlineData("/msg bob hello world", "hello world")]
+    [InlineData("/DM bob  keeps   its   spacing ", "keeps   its   spacing")]
+    [InlineData("/dm bob /not-a-command", "/not-a-command")]
+    public void Dm_sends_the_rest_of_the_line_as_typed(string line, string text) =>
+        Assert.Equal(new UserInput.DirectMessage("bob", text), UserInput.Parse(line, InputView.Room));
+
+    [Theory]
+    [InlineData("/dm")]
+    [InlineData("/dm bob")]
+    [InlineData("/msg bob")]
+    public void Dm_without_a_message_is_unknown(string line) => Assert.IsType<UserInput.Unknown>(UserInput.Parse(line, InputView.Menu));
+
+    [Fact]
+    public void Room_commands()
+    {
+        Assert.Equal(new UserInput.Join("#x"), UserInput.Parse("/join #x", InputView.Menu));
+        Assert.Equal(new UserInput.Join("#X"), UserInput.Parse("/JOIN #X", InputView.Room)); // the server normalises the name
+        Assert.Equal(new UserInput.Part(null), UserInput.Parse("/part", InputView.Room));
+        Assert.Equal(new UserInput.Part("#x"), UserInput.Parse("/part #x", InputView.Room));
+        Assert.IsType<UserInput.Rooms>(UserInput.Parse("/rooms", InputView.Menu));
+        Assert.IsType<UserInput.Rooms>(UserInput.Parse("/rooms", InputView.Talk));
+    }
+
+    [Theory]
+    [InlineData("/join")]
+    [InlineData("/join #a #b")]
+    [InlineData("/part #a #b")]
+    [InlineData("/rooms all")]
+    public void Room_commands_with_the_wrong_number_of_words_are_unknown(string line) =>
+        Assert.IsType<UserInput.Unknown>(UserInput.Parse(line, InputView.Menu));
+
+    [Theory]
+    [InlineData("Menu")]
+    [InlineData("Room")]
+    public void Seed_003_and_004_menu_words_in_capitals_are_commands(string viewName)
+    {
+        var view = Enum.Parse<InputView>(viewName);
+        Assert.IsType<UserInput.PublicMenu>(UserInput.Parse("PM", view));
+        Assert.IsType<UserInput.DirectMenu>(UserInput.Parse("DM", view));
+        Assert.Equal(new UserInput.Exit(Seed003: true), UserInput.Parse("EX", view));
+        Assert.Equal(new UserInput.Exit(Seed003: false), UserInput.Parse(" EXIT ", view));
+    }
+
+    [Theory]
+    [InlineData("pm")]
+    [InlineData("Pm")]
+    [InlineData("dm")]
+    [InlineData("ex")]
+    [InlineData("exit")]
+    [InlineData("Exit")]
+    [InlineData("PM me later")]
+    public void Menu_words_not_in_capitals_or_not_alone_are_room_messages(string line)
+    {
+        Assert.Equal(new UserInput.Say(line), UserInput.Parse(line, InputView.Room));
+        Assert.IsType<UserInput.Unknown>(UserInput.Parse(line, InputView.Menu));
+    }
+
+    [Fact]
+    public void In_a_room_a_plain_line_is_said_there_but_seed_phrases_stay_commands()
+    {
+        Assert.Equal(new UserInput.Say("  hello everyone "), UserInput.Parse("  hello everyone ", InputView.Room));
+        Assert.Equal(new UserInput.Say("!hello"), UserInput.Parse("!hello", InputView.Room));
+        Assert.Equal(new UserInput.StartChat("bob"), UserInput.Parse("Chat bob", InputView.Room));
+        Assert.Equal(new UserInput.History("bob"), UserInput.Parse("history bob", InputView.Room));
+        Assert.IsType<UserInput.LogOff>(UserInput.Parse("Log off", InputView.Room));
+        Assert.Equal(new UserInput.Say("/frobnicate"), UserInput.Parse("/say /frobnicate", InputView.Room));
+        Assert.IsType<UserInput.Unknown>(UserInput.Parse("/frobnicate", InputView.Room)); // a mistyped command is not sent
+    }
+
+    [Fact]
+    public void In_a_conversation_view_a_plain_line_is_a_message_even_if_it_looks_like_a_command()
+    {
+        Assert.Equal(new UserInput.Say("Chat bob"), UserInput.Parse("Chat bob", InputView.Talk));
+        Assert.Equal(new UserInput.Say("PM"), UserInput.Parse("PM", InputView.Talk));
+        Assert.Equal(new UserInput.Say("EXIT"), UserInput.Parse("EXIT", InputView.Talk));
+        Assert.Equal(new UserInput.Say("!hello"), UserInput.Parse("!hello", InputView.Talk));
+        Assert.IsType<UserInput.Back>(UserInput.Parse("!BACK", InputView.Talk));
+        Assert.IsType<UserInput.LogOff>(UserInput.Parse("log off", InputView.Talk));
+    }
+
+    [Fact]
+    public void In_a_chat_session_the_menu_words_are_messages()
+    {
+        Assert.Equal(new UserInput.Say("PM"), UserInput.Parse("PM", InputView.Chat));
+        Assert.Equal(new UserInput.Say("EXIT"), UserInput.Parse("EXIT", true));
+    }
 }
