@@ -91,8 +91,8 @@ public sealed class MessageStore(ParleyDatabase database)
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT sender, COUNT(*) AS n FROM messages
-            WHERE recipient = $r AND kind = 'dm' AND read_at IS NULL
-            GROUP BY sender ORDER BY n DESC, MIN(id) LIMIT $limit;
+            WHERE recipient = $r COLLATE NOCASE AND kind = 'dm' AND read_at IS NULL
+            GROUP BY sender COLLATE NOCASE ORDER BY n DESC, MIN(id) LIMIT $limit;
             """;
         command.Parameters.AddWithValue("$r", recipient);
         command.Parameters.AddWithValue("$limit", limit);
@@ -111,7 +111,7 @@ public sealed class MessageStore(ParleyDatabase database)
     {
         await using var connection = database.OpenConnection();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM messages WHERE recipient = $r AND sender = $s COLLATE NOCASE AND kind = 'dm' AND read_at IS NULL;";
+        command.CommandText = "SELECT COUNT(*) FROM messages WHERE recipient = $r COLLATE NOCASE AND sender = $s COLLATE NOCASE AND kind = 'dm' AND read_at IS NULL;";
         command.Parameters.AddWithValue("$r", recipient);
         command.Parameters.AddWithValue("$s", sender);
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
@@ -122,12 +122,12 @@ public sealed class MessageStore(ParleyDatabase database)
     {
         using var connection = database.OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT recipient, COUNT(*) FROM messages WHERE kind = 'dm' AND delivered_at IS NULL GROUP BY recipient;";
+        command.CommandText = "SELECT recipient, COUNT(*) FROM messages WHERE kind = 'dm' AND delivered_at IS NULL GROUP BY recipient COLLATE NOCASE;";
         using var reader = command.ExecuteReader();
         var counts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         while (reader.Read())
         {
-            counts[reader.GetString(0)] = reader.GetInt32(1);
+            counts[reader.GetString(0)] = counts.GetValueOrDefault(reader.GetString(0)) + reader.GetInt32(1);
         }
 
         return counts;
@@ -193,7 +193,7 @@ public sealed class MessageStore(ParleyDatabase database)
             case DeliveredReceipt d:
                 command.CommandText = """
                     UPDATE messages SET delivered_at = $at
-                    WHERE id = $seq AND recipient = $r AND kind = 'dm' AND delivered_at IS NULL;
+                    WHERE id = $seq AND recipient = $r COLLATE NOCASE AND kind = 'dm' AND delivered_at IS NULL;
                     """;
                 command.Parameters.AddWithValue("$seq", d.Seq);
                 return command.ExecuteNonQuery();
@@ -202,12 +202,12 @@ public sealed class MessageStore(ParleyDatabase database)
                 command.Parameters.AddWithValue("$seq", r.Seq);
                 command.CommandText = """
                     UPDATE messages SET delivered_at = $at
-                    WHERE recipient = $r AND sender = $s COLLATE NOCASE AND kind = 'dm' AND delivered_at IS NULL AND id <= $seq;
+                    WHERE recipient = $r COLLATE NOCASE AND sender = $s COLLATE NOCASE AND kind = 'dm' AND delivered_at IS NULL AND id <= $seq;
                     """;
                 var delivered = command.ExecuteNonQuery();
                 command.CommandText = """
                     UPDATE messages SET read_at = $at
-                    WHERE recipient = $r AND sender = $s COLLATE NOCASE AND kind = 'dm' AND read_at IS NULL AND id <= $seq;
+                    WHERE recipient = $r COLLATE NOCASE AND sender = $s COLLATE NOCASE AND kind = 'dm' AND read_at IS NULL AND id <= $seq;
                     """;
                 command.ExecuteNonQuery();
                 return delivered;

@@ -126,13 +126,14 @@ public sealed class ParleyDatabase
         if (version < 3)
         {
             // Schema 3 (issue #4): direct messages share the messages table with session chats (kind 'dm'), with
-            // delivery and read times; partial indexes keep the offline queue and unread counts cheap to read.
+            // delivery and read times; partial indexes keep the offline queue and unread counts cheap to read. IDs are
+            // compared ignoring case, as everywhere, so a removed and re-created account's rows are counted together.
             command.CommandText = """
                 ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat';
                 ALTER TABLE messages ADD COLUMN delivered_at INTEGER;
                 ALTER TABLE messages ADD COLUMN read_at INTEGER;
-                CREATE INDEX messages_unread ON messages(recipient, sender) WHERE kind = 'dm' AND read_at IS NULL;
-                CREATE INDEX messages_undelivered ON messages(recipient) WHERE kind = 'dm' AND delivered_at IS NULL;
+                CREATE INDEX messages_unread ON messages(recipient COLLATE NOCASE, sender COLLATE NOCASE) WHERE kind = 'dm' AND read_at IS NULL;
+                CREATE INDEX messages_undelivered ON messages(recipient COLLATE NOCASE) WHERE kind = 'dm' AND delivered_at IS NULL;
                 """;
             command.ExecuteNonQuery();
         }

@@ -171,11 +171,13 @@ internal sealed partial class ChatApp
         }
     }
 
-    private async Task SendAsync(ParleyConnection connection, ParleyMessage message)
+    /// <summary>Sends <paramref name="message"/>; false (with the reason printed) if it could not be.</summary>
+    private async Task<bool> SendAsync(ParleyConnection connection, ParleyMessage message)
     {
         try
         {
             await connection.SendAsync(message).ConfigureAwait(false);
+            return true;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
@@ -185,6 +187,8 @@ internal sealed partial class ChatApp
         {
             console.WriteLine($"Could not send: {Display.Clean(e.Message)}");
         }
+
+        return false;
     }
 
     private static string Unknown(string text) => $"Unknown command: {Display.Clean(text)}. Type /help for the list.";

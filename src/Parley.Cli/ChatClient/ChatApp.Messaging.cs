@@ -22,7 +22,9 @@ internal sealed partial class ChatApp
     private readonly List<string> _rooms = [];
     private Dictionary<string, int> _unread = new(StringComparer.OrdinalIgnoreCase);
     private string? _talkPeer;
-    private bool _talkReplaying;
+
+    /// <summary>The peer of the TALK whose replay has not ended (TALK_END); its DMs until then are the replay.</summary>
+    private string? _replayPeer;
     private long _talkLastFromPeer;
     private string? _room;
     private bool _autoJoining;
@@ -47,7 +49,12 @@ internal sealed partial class ChatApp
     /// <summary>After "Connected": seed 002's unread counts, then the default room (seed 004: a client is in the room).</summary>
     private async Task OnConnectedAsync(ParleyConnection connection)
     {
-        _unread = connection.Unread.ToDictionary(u => u.From, u => u.Count, StringComparer.OrdinalIgnoreCase);
+        _unread = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (var u in connection.Unread)
+        {
+            _unread[u.From] = _unread.GetValueOrDefault(u.From) + u.Count;
+        }
+
         var total = connection.Unread.Sum(u => u.Count);
         if (total > 0)
         {
@@ -67,7 +74,7 @@ internal sealed partial class ChatApp
         _rooms.Clear();
         _room = null;
         _talkPeer = null;
-        _talkReplaying = false;
+        _replayPeer = null;
         _menuStep = Seed003Step.None;
         _announce.Clear();
     }
@@ -79,9 +86,15 @@ internal sealed partial class ChatApp
             case UserInput.Talk when InChat:
                 console.WriteLine($"You are chatting with {_peer}; type \"End chat\" first.");
                 break;
+            case UserInput.Talk talk when ClientIds.Comparer.Equals(talk.ClientId, connection.ClientId):
+                console.WriteLine("Your conversations are with other people.");
+                break;
+            case UserInput.Talk when _replayPeer is not null:
+                console.WriteLine($"Still opening the conversation with {_replayPeer}; wait a moment.");
+                break;
             case UserInput.Talk talk:
                 _talkPeer = talk.ClientId;
-                _talkReplaying = true;
+                _replayPeer = talk.ClientId;
                 _talkLastFromPeer = 0;
                 _viewShown.Clear();
                 // Ask for at least every unread message (up to the server's cap): opening the view marks them all read.
@@ -169,8 +182,15 @@ internal sealed partial class ChatApp
                 break;
             case Seed003Step.PublicMessage:
                 // Room messages are relayed, not stored, so the server sends no receipt; a refusal arrives as an ERROR.
-                await SendAsync(connection, new Say(Rooms.Default, line)).ConfigureAwait(false);
-                console.WriteLine("Message sent");
+                if (await SendAsync(connection, new Say(Rooms.Default, line)).ConfigureAwait(false))
+                {
+                    console.WriteLine("Message sent");
+                }
+
+                break;
+            case Seed003Step.DirectTo when !ClientIds.IsValid(line.Trim()):
+                // Seed 003: "check validity of entered user"; the server checks that the account exists.
+                console.WriteLine($"Error: {ClientIds.Rule}");
                 break;
             case Seed003Step.DirectTo:
                 _menuTo = line.Trim();
@@ -219,15 +239,21 @@ internal sealed partial class ChatApp
                 return true;
             case DmSent:
                 return true;
-            case TalkEnd end when ClientIds.Comparer.Equals(end.ClientId, _talkPeer):
-                _talkPeer = end.ClientId; // the server's letter case
-                _talkReplaying = false;
-                _unread.Remove(end.ClientId);
+            case TalkEnd end when ClientIds.Comparer.Equals(end.ClientId, _replayPeer):
+                _replayPeer = null;
+                if (!ClientIds.Comparer.Equals(end.ClientId, _talkPeer))
+                {
+                    return true; // the view was left before its replay ended: nothing is marked read
+                }
+
                 if (_talkLastFromPeer > 0)
                 {
-                    // A live DM that arrived during the replay is read too.
+                    // The replay is on the screen: now it is read (a client that died mid-replay leaves it unread).
                     await SendAsync(connection, new Read(end.ClientId, _talkLastFromPeer)).ConfigureAwait(false);
+                    _unread.Remove(end.ClientId);
                 }
+
+                _talkPeer = end.ClientId; // the server's letter case
 
                 console.WriteLine(end.Count == 0
                     ? $"No messages with {end.ClientId} yet. Type to send; !BACK returns to the menu."
@@ -275,10 +301,10 @@ internal sealed partial class ChatApp
             case RoomList list:
                 ShowRooms(list);
                 return true;
-            case Error error when _talkReplaying && error.Code is ErrorCodes.UnknownUser or ErrorCodes.InvalidClientId or ErrorCodes.StorageFailed:
+            case Error error when _replayPeer is not null && error.Code is ErrorCodes.UnknownUser or ErrorCodes.InvalidClientId or ErrorCodes.StorageFailed or ErrorCodes.NotAllowed:
                 // The conversation could not be opened: back to where the user was, with the reason.
                 _talkPeer = null;
-                _talkReplaying = false;
+                _replayPeer = null;
                 console.WriteLine($"Error: {Display.Clean(error.Text)}");
                 UpdatePrompt();
                 return true;
@@ -297,6 +323,17 @@ internal sealed partial class ChatApp
         var fromMe = ClientIds.Comparer.Equals(from, connection.ClientId);
         var seq = dm.Seq ?? 0;
         var peer = fromMe ? dm.To : from;
+        var replaying = _replayPeer is not null && ClientIds.Comparer.Equals(peer, _replayPeer);
+        if (replaying && !fromMe)
+        {
+            _talkLastFromPeer = Math.Max(_talkLastFromPeer, seq);
+        }
+
+        if (replaying && !ClientIds.Comparer.Equals(peer, _talkPeer))
+        {
+            return; // the replay of a view the user has already left: not news, and marked read at TALK_END
+        }
+
         if (_talkPeer is not null && ClientIds.Comparer.Equals(peer, _talkPeer))
         {
             if (_viewShown.Add(seq))
@@ -310,11 +347,9 @@ internal sealed partial class ChatApp
                 return;
             }
 
-            if (_talkReplaying)
+            if (replaying)
             {
-                // TALK marks the replay read; a live DM racing it is marked read at TALK_END.
-                _talkLastFromPeer = Math.Max(_talkLastFromPeer, seq);
-                return;
+                return; // read once the whole replay is shown (TALK_END)
             }
 
             // Shown in its conversation view: read, which implies delivered.

@@ -113,7 +113,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
         switch (message)
         {
             case ChatStarted started:
-                _talkPeer = null; // an exclusive chat takes over the screen from a conversation view
+                _talkPeer = null; // an exclusive chat takes over the screen from a conversation view (a replay still ends in READ)
                 _sessionId = started.SessionId;
                 _peer = started.ClientId;
                 console.WriteLine("Chat started");

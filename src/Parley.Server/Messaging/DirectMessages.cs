@@ -61,7 +61,19 @@ internal sealed class DirectMessages
         }
 
         // The recipient as stored (its canonical letter case), which is also how an online connection is keyed.
-        var to = _router.TryGetOnline(dm.To)?.ClientId ?? _users.Find(dm.To)?.ClientId;
+        string? to;
+        try
+        {
+            to = _router.TryGetOnline(dm.To)?.ClientId ?? _users.Find(dm.To)?.ClientId;
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            _logger.LogError(e, "Looking up a DM recipient for {ClientId} failed", from.ClientId);
+            await from.ReplyAsync(new Error(ErrorCodes.StorageFailed, "The server could not check the recipient; your message was not sent."), cancellationToken)
+                .ConfigureAwait(false);
+            return;
+        }
+
         if (to is null)
         {
             await from.ReplyAsync(new Error(ErrorCodes.UnknownUser, $"There is no user {dm.To}; your message was not sent."), cancellationToken).ConfigureAwait(false);
@@ -124,7 +136,8 @@ internal sealed class DirectMessages
     {
         if (ClientIds.IsValid(read.ClientId))
         {
-            var peer = ResolvePeer(read.ClientId) ?? read.ClientId;
+            // Senders are matched ignoring case, so the ID as given marks a removed account's DMs too.
+            var peer = read.ClientId;
             await _writer.MarkAsync(new ReadReceipt(client.ClientId, peer, read.Seq, Now(), n => Release(client.ClientId, n)), cancellationToken)
                 .ConfigureAwait(false);
         }
@@ -132,7 +145,8 @@ internal sealed class DirectMessages
 
     /// <summary>
     /// TALK (seed 002 "!TALK user"): replays the last DMs with the peer, oldest first, then TALK_END with how many
-    /// were unread; everything from the peer up to the last one replayed becomes read.
+    /// were unread. Nothing is marked here: the client sends READ once it has shown the replay, so a client that
+    /// drops mid-replay finds the messages still unread at its next log-on.
     /// </summary>
     public async Task TalkAsync(ClientConnection client, Talk talk, CancellationToken cancellationToken)
     {
@@ -142,14 +156,22 @@ internal sealed class DirectMessages
             return;
         }
 
-        // A removed account's messages stay readable: its ID is still the conversation's key.
-        var peer = ResolvePeer(talk.ClientId) ?? talk.ClientId;
+        if (ClientIds.Comparer.Equals(talk.ClientId, client.ClientId))
+        {
+            await client.ReplyAsync(new Error(ErrorCodes.NotAllowed, "Your conversations are with other people."), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Every receipt this client sent before (a READ from a view just closed) is committed before counting.
+        await CommittedAsync(cancellationToken).ConfigureAwait(false);
         IReadOnlyList<StoredMessage> tail;
         int unread;
+        string? known;
         try
         {
-            unread = await _store.UnreadCountAsync(client.ClientId, peer, cancellationToken).ConfigureAwait(false);
-            tail = await _store.ReadDirectTailAsync(client.ClientId, peer, Math.Clamp(talk.Limit, 1, _options.MaxTalkMessages), cancellationToken)
+            known = ResolvePeer(talk.ClientId);
+            unread = await _store.UnreadCountAsync(client.ClientId, known ?? talk.ClientId, cancellationToken).ConfigureAwait(false);
+            tail = await _store.ReadDirectTailAsync(client.ClientId, known ?? talk.ClientId, Math.Clamp(talk.Limit, 1, _options.MaxTalkMessages), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (System.Data.Common.DbException e)
@@ -159,33 +181,17 @@ internal sealed class DirectMessages
             return;
         }
 
-        if (tail.Count == 0 && ResolvePeer(talk.ClientId) is null)
+        // A removed account's messages stay readable: its ID is still the conversation's key.
+        var peer = known ?? talk.ClientId;
+        if (tail.Count == 0 && known is null)
         {
             await client.ReplyAsync(new Error(ErrorCodes.UnknownUser, $"There is no user {talk.ClientId}."), cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        long lastFromPeer = 0;
         foreach (var m in tail)
         {
             await client.ReplyAsync(new Dm(m.Recipient, m.Body, null, m.Sender, m.Id, m.SentAt), cancellationToken).ConfigureAwait(false);
-            if (!ClientIds.Comparer.Equals(m.Sender, client.ClientId))
-            {
-                lastFromPeer = m.Id;
-            }
-        }
-
-        if (lastFromPeer > 0)
-        {
-            // TALK_END waits for the read mark's commit: once the user has seen the conversation it reads as read,
-            // even to a TALK sent straight after this one.
-            var marked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            await _writer.MarkAsync(new ReadReceipt(client.ClientId, peer, lastFromPeer, Now(), n =>
-            {
-                Release(client.ClientId, n);
-                marked.TrySetResult();
-            }), cancellationToken).ConfigureAwait(false);
-            await marked.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await client.ReplyAsync(new TalkEnd(peer, tail.Count, unread), cancellationToken).ConfigureAwait(false);
@@ -196,6 +202,8 @@ internal sealed class DirectMessages
     {
         try
         {
+            // The READs of a connection that just logged off are committed before they are counted.
+            await CommittedAsync(cancellationToken).ConfigureAwait(false);
             var counts = await _store.UnreadAsync(clientId, _options.UnreadSendersPerFrame, cancellationToken).ConfigureAwait(false);
             return [.. counts.Select(c => new UnreadCount(c.Sender, c.Count))];
         }
@@ -204,6 +212,14 @@ internal sealed class DirectMessages
             _logger.LogError(e, "Reading unread counts for {ClientId} failed", clientId);
             return [];
         }
+    }
+
+    /// <summary>Completes once every message and receipt queued so far is committed.</summary>
+    private async Task CommittedAsync(CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _writer.AfterPendingAsync(() => done.TrySetResult(), cancellationToken).ConfigureAwait(false);
+        await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private Error? Check(ClientConnection from, Dm dm)

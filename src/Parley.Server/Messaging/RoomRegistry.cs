@@ -59,7 +59,12 @@ internal sealed class RoomRegistry(ParleyServerOptions options, TimeProvider tim
             client.Rooms.Add(name);
         }
 
-        Notify(others, new RoomNotice(name, client.ClientId, RoomEvents.Joined));
+        // A log-on that replaces an older connection of the same ID is no news to the room (nor is that one's leaving).
+        if (!HasOther(others, client))
+        {
+            Notify(others, new RoomNotice(name, client.ClientId, RoomEvents.Joined));
+        }
+
         return new Joined(name, others.Length + 1);
     }
 
@@ -97,7 +102,10 @@ internal sealed class RoomRegistry(ParleyServerOptions options, TimeProvider tim
 
         foreach (var (name, remaining) in left)
         {
-            Notify(remaining, new RoomNotice(name, client.ClientId, RoomEvents.Disconnected));
+            if (!HasOther(remaining, client))
+            {
+                Notify(remaining, new RoomNotice(name, client.ClientId, RoomEvents.Disconnected));
+            }
         }
     }
 
@@ -163,6 +171,10 @@ internal sealed class RoomRegistry(ParleyServerOptions options, TimeProvider tim
 
         return remaining;
     }
+
+    /// <summary>Whether another connection of <paramref name="client"/>'s ID is among <paramref name="members"/>.</summary>
+    private static bool HasOther(ClientConnection[] members, ClientConnection client) =>
+        members.Any(m => !ReferenceEquals(m, client) && ClientIds.Comparer.Equals(m.ClientId, client.ClientId));
 
     private static void Notify(ClientConnection[] members, RoomNotice notice)
     {

@@ -26,8 +26,24 @@ public sealed class MessagingTests
         return sent;
     }
 
-    /// <summary>TALK: the replayed DMs (oldest first) and the TALK_END that closes the replay.</summary>
+    /// <summary>
+    /// TALK as the reference client does it: the replayed DMs (oldest first) and the TALK_END that closes the replay,
+    /// then READ up to the newest DM from the peer, since the replay has been shown.
+    /// </summary>
     private static async Task<(List<Dm> Replayed, TalkEnd End)> TalkAsync(ParleyConnection connection, string peer, int limit = 50)
+    {
+        var (replayed, end) = await ReplayAsync(connection, peer, limit);
+        var last = replayed.Where(d => !string.Equals(d.From, connection.ClientId, StringComparison.OrdinalIgnoreCase)).Select(d => d.Seq ?? 0).DefaultIfEmpty().Max();
+        if (last > 0)
+        {
+            await connection.SendAsync(new Read(end.ClientId, last));
+        }
+
+        return (replayed, end);
+    }
+
+    /// <summary>TALK alone: the replayed DMs and TALK_END, without marking anything read.</summary>
+    private static async Task<(List<Dm> Replayed, TalkEnd End)> ReplayAsync(ParleyConnection connection, string peer, int limit = 50)
     {
         await connection.SendAsync(new Talk(peer, limit));
         var replayed = new List<Dm>();
@@ -291,17 +307,19 @@ public sealed class MessagingTests
         await ExpectErrorAsync(alice, new Talk("nosuchuser"), ErrorCodes.UnknownUser);
     }
 
-    // TALK_END waits for its read mark's commit, so a conversation reopened at once (a quick !BACK, !TALK) does not
-    // report the DMs just shown as unread again. A held write lock makes that commit surely slower than the second
-    // TALK; it is released as soon as the first replay arrives. (Without the wait this failed about one run in five.)
+    // A TALK first waits for the receipts queued before it, so a conversation reopened at once (a quick !BACK,
+    // !TALK) does not report the DMs its READ just marked as unread again. A held write lock keeps that READ from
+    // committing until the second TALK has surely arrived.
     [Fact]
-    public async Task A_conversation_reopened_right_away_reports_the_DMs_just_shown_as_read()
+    public async Task A_conversation_reopened_right_away_reports_the_DMs_just_read_as_read()
     {
         await using var server = await InProcessServer.StartAsync();
         server.AddUser("bob", "pw");
         await using var alice = await server.AddAndLogOnAsync("alice");
         await SendDmAsync(alice, "bob", "are you there?", "a1");
         await using var bob = await server.LogOnAsync("bob", "pw");
+        var (replayed, first) = await ReplayAsync(bob, "alice");
+        Assert.Equal((1, 1), (first.Count, first.Unread));
 
         using var admin = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.Database.Path}");
         admin.Open();
@@ -311,11 +329,10 @@ public sealed class MessagingTests
             hold.ExecuteNonQuery();
         }
 
-        await bob.SendAsync(new Talk("alice"));
-        await bob.SendAsync(new Talk("alice"));
         try
         {
-            Assert.Equal("are you there?", (await bob.ExpectAsync<Dm>()).Message);
+            await bob.SendAsync(new Read("alice", Assert.Single(replayed).Seq!.Value));
+            await bob.SendAsync(new Talk("alice"));
         }
         finally
         {
@@ -324,11 +341,29 @@ public sealed class MessagingTests
             release.ExecuteNonQuery();
         }
 
-        var first = await bob.ExpectAsync<TalkEnd>();
-        Assert.Equal((1, 1), (first.Count, first.Unread));
         Assert.Equal("are you there?", (await bob.ExpectAsync<Dm>()).Message);
         var reopened = await bob.ExpectAsync<TalkEnd>();
         Assert.Equal((1, 0), (reopened.Count, reopened.Unread));
+    }
+
+    [Fact]
+    public async Task A_client_that_drops_during_a_replay_finds_the_messages_still_unread()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("bob", "pw");
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        await SendDmAsync(alice, "bob", "one", "a1");
+        await SendDmAsync(alice, "bob", "two", "a2");
+        var bob = await server.LogOnAsync("bob", "pw");
+        await using (bob)
+        {
+            var (replayed, end) = await ReplayAsync(bob, "alice");
+            Assert.Equal((2, 2), (replayed.Count, end.Unread));
+        }
+
+        // No READ came: the replay was never confirmed shown, so both are still unread.
+        await using var again = await server.LogOnAsync("bob", "pw");
+        Assert.Equal([new UnreadCount("alice", 2)], again.Unread);
     }
 
     [Fact]
