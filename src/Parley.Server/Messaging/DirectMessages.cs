@@ -212,6 +212,10 @@ internal sealed class DirectMessages
             _logger.LogError(e, "Reading unread counts for {ClientId} failed", clientId);
             return [];
         }
+        catch (OperationCanceledException)
+        {
+            return []; // the connection closed while waiting; it is about to end anyway
+        }
     }
 
     /// <summary>Completes once every message and receipt queued so far is committed.</summary>
