@@ -141,6 +141,12 @@ public sealed record ParleyServerOptions
     /// </summary>
     internal int RoomsPerFrame => Math.Min(MaxRoomsListed, (MaxFrameBytes - 1024) / 80);
 
+    /// <summary>MESSAGE_TOO_LARGE for a CHAT, DM or SAY body over <see cref="MaxMessageBytes"/>; null if it fits.</summary>
+    internal Protocol.Messages.Error? CheckMessageSize(string message) =>
+        System.Text.Encoding.UTF8.GetByteCount(message) > MaxMessageBytes
+            ? new Protocol.Messages.Error(Protocol.Messages.ErrorCodes.MessageTooLarge, $"Messages are limited to {MaxMessageBytes} bytes; yours was not sent.")
+            : null;
+
     /// <summary>Senders whose unread counts CONNECTED lists (the most unread first): up to 100, fewer if the frame is small.</summary>
     internal int UnreadSendersPerFrame => Math.Min(100, (MaxFrameBytes - 1024) / 64);
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Parley.Protocol;
 using Parley.Protocol.Messages;
@@ -64,7 +63,7 @@ internal sealed class DirectMessages
         string? to;
         try
         {
-            to = _router.TryGetOnline(dm.To)?.ClientId ?? _users.Find(dm.To)?.ClientId;
+            to = ResolvePeer(dm.To);
         }
         catch (System.Data.Common.DbException e)
         {
@@ -238,12 +237,7 @@ internal sealed class DirectMessages
             return new Error(ErrorCodes.NotAllowed, "You cannot send a direct message to yourself.");
         }
 
-        if (Encoding.UTF8.GetByteCount(dm.Message) > _options.MaxMessageBytes)
-        {
-            return new Error(ErrorCodes.MessageTooLarge, $"Messages are limited to {_options.MaxMessageBytes} bytes; yours was not sent.");
-        }
-
-        return dm.Id is { Length: > 64 } ? new Error(ErrorCodes.BadMessage, "A DM id is at most 64 characters.") : null;
+        return _options.CheckMessageSize(dm.Message) ?? (dm.Id is { Length: > 64 } ? new Error(ErrorCodes.BadMessage, "A DM id is at most 64 characters.") : null);
     }
 
     private string? ResolvePeer(string id) =>

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Parley.Protocol;
 using Parley.Protocol.Messages;
@@ -127,9 +126,9 @@ internal sealed class RoomRegistry(ParleyServerOptions options, TimeProvider tim
             return new Error(ErrorCodes.NotInRoom, $"You are not in {Display(say.Room)}; join it first. Your message was not sent.");
         }
 
-        if (Encoding.UTF8.GetByteCount(say.Message) > options.MaxMessageBytes)
+        if (options.CheckMessageSize(say.Message) is { } tooLarge)
         {
-            return new Error(ErrorCodes.MessageTooLarge, $"Messages are limited to {options.MaxMessageBytes} bytes; yours was not sent.");
+            return tooLarge;
         }
 
         var relayed = new Say(room.Name, say.Message, from.ClientId, time.GetUtcNow().ToUnixTimeMilliseconds());

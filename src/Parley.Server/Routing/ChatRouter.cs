@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Parley.Protocol;
 using Parley.Protocol.Messages;
@@ -159,10 +158,9 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
             return;
         }
 
-        if (Encoding.UTF8.GetByteCount(chat.Message) > options.MaxMessageBytes)
+        if (options.CheckMessageSize(chat.Message) is { } tooLarge)
         {
-            await from.ReplyAsync(new Error(ErrorCodes.MessageTooLarge,
-                $"Messages are limited to {options.MaxMessageBytes} bytes; yours was not sent."), cancellationToken).ConfigureAwait(false);
+            await from.ReplyAsync(tooLarge, cancellationToken).ConfigureAwait(false);
             return;
         }
 
