@@ -66,11 +66,12 @@ internal sealed partial class ChatApp
             case UserInput.Say when !InChat:
                 console.WriteLine("You are not in a chat, a conversation or a room; start one with \"Chat <client-id>\", /talk <id> or /join #room.");
                 break;
-            case UserInput.Say say when Encoding.UTF8.GetByteCount(say.Text) > connection.MaxMessageBytes:
-                console.WriteLine($"That message is longer than the server's limit of {connection.MaxMessageBytes} bytes; it was not sent.");
-                break;
             case UserInput.Say say:
-                await SendAsync(connection, new Chat(_sessionId!, say.Text)).ConfigureAwait(false);
+                if (!IsTooLong(connection, say.Text))
+                {
+                    await SendAsync(connection, new Chat(_sessionId!, say.Text)).ConfigureAwait(false);
+                }
+
                 break;
             case UserInput.List list:
                 await SendAsync(connection, new ListReq(list.OnlineOnly)).ConfigureAwait(false);
@@ -169,6 +170,18 @@ internal sealed partial class ChatApp
             console.WriteLine(Display.Clean(e.Message));
             return e;
         }
+    }
+
+    /// <summary>Whether <paramref name="text"/> is over the server's limit (said to the user, as the server would refuse it).</summary>
+    private bool IsTooLong(ParleyConnection connection, string text)
+    {
+        if (Encoding.UTF8.GetByteCount(text) <= connection.MaxMessageBytes)
+        {
+            return false;
+        }
+
+        console.WriteLine($"That message is longer than the server's limit of {connection.MaxMessageBytes} bytes; it was not sent.");
+        return true;
     }
 
     /// <summary>Sends <paramref name="message"/>; false (with the reason printed) if it could not be.</summary>

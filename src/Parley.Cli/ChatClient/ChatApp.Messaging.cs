@@ -1,4 +1,3 @@
-using System.Text;
 using Parley.Client;
 using Parley.Protocol;
 using Parley.Protocol.Messages;
@@ -6,8 +5,8 @@ using Parley.Protocol.Messages;
 namespace Parley.Cli.ChatClient;
 
 /// <summary>
-/// Direct messages, the conversation view and rooms (issue #4): seed 002's unread counts, "!TALK" and "!BACK",
-/// seed 003's PM / DM / EX menu with its exact prompts, seed 004's room with timestamps and join notices.
+/// Direct messages and the conversation view (issue #4): seed 002's unread counts, "!TALK" and "!BACK", /dm, delivery
+/// acknowledgements and read marks. Rooms are in <c>ChatApp.Rooms.cs</c>, seed 003's menu in <c>ChatApp.Seed003Menu.cs</c>.
 /// </summary>
 internal sealed partial class ChatApp
 {
@@ -19,27 +18,13 @@ internal sealed partial class ChatApp
 
     /// <summary>The ids of DMs sent with /dm or seed 003's DM, whose DM_SENT prints "Message sent".</summary>
     private readonly HashSet<string> _announce = new(StringComparer.Ordinal);
-    private readonly List<string> _rooms = [];
     private Dictionary<string, int> _unread = new(StringComparer.OrdinalIgnoreCase);
     private string? _talkPeer;
 
     /// <summary>The peer of the TALK whose replay has not ended (TALK_END); its DMs until then are the replay.</summary>
     private string? _replayPeer;
     private long _talkLastFromPeer;
-    private string? _room;
-    private bool _autoJoining;
-    private Seed003Step _menuStep;
-    private string? _menuTo;
     private int _nextDmId;
-
-    /// <summary>Seed 003's menu flows take the next lines as answers, not commands.</summary>
-    private enum Seed003Step
-    {
-        None,
-        PublicMessage,
-        DirectTo,
-        DirectMessage,
-    }
 
     private InputView View => InChat ? InputView.Chat
         : _talkPeer is not null ? InputView.Talk
@@ -97,7 +82,7 @@ internal sealed partial class ChatApp
                 _replayPeer = talk.ClientId;
                 _talkLastFromPeer = 0;
                 _viewShown.Clear();
-                // Ask for at least every unread message (up to the server's cap): opening the view marks them all read.
+                // Ask for at least every unread message (up to the server's cap): the READ after the replay marks them all read.
                 await SendAsync(connection, new Protocol.Messages.Talk(talk.ClientId, Math.Max(50, _unread.GetValueOrDefault(talk.ClientId)))).ConfigureAwait(false);
                 UpdatePrompt();
                 break;
@@ -112,29 +97,11 @@ internal sealed partial class ChatApp
             case UserInput.DirectMessage dm:
                 await SendDirectAsync(connection, dm.ClientId, dm.Text, announce: true).ConfigureAwait(false);
                 break;
-            case UserInput.PublicMenu:
-                console.WriteLine("Message:");
-                _menuStep = Seed003Step.PublicMessage;
+            case UserInput.PublicMenu or UserInput.DirectMenu:
+                await OnSeed003MenuAsync(connection, input).ConfigureAwait(false);
                 break;
-            case UserInput.DirectMenu:
-                // Seed 003: "send user list of active users to send message to", then "To:" once it has arrived.
-                _menuStep = Seed003Step.DirectTo;
-                await SendAsync(connection, new ListReq(OnlineOnly: true)).ConfigureAwait(false);
-                break;
-            case UserInput.Join join when Rooms.Normalize(join.Room) is null:
-                console.WriteLine(Rooms.Rule);
-                break;
-            case UserInput.Join join:
-                await SendAsync(connection, new Join(join.Room)).ConfigureAwait(false);
-                break;
-            case UserInput.Part part when (part.Room ?? _room) is not { } room:
-                console.WriteLine("You are not in a room.");
-                break;
-            case UserInput.Part part:
-                await SendAsync(connection, new Part(part.Room ?? _room!)).ConfigureAwait(false);
-                break;
-            case UserInput.Rooms:
-                await SendAsync(connection, new RoomsReq()).ConfigureAwait(false);
+            default:
+                await OnRoomInputAsync(connection, input).ConfigureAwait(false);
                 break;
         }
     }
@@ -142,72 +109,20 @@ internal sealed partial class ChatApp
     /// <summary>A plain line in a conversation view or a room.</summary>
     private async Task SayAsync(ParleyConnection connection, string text)
     {
-        if (Encoding.UTF8.GetByteCount(text) > connection.MaxMessageBytes)
-        {
-            console.WriteLine($"That message is longer than the server's limit of {connection.MaxMessageBytes} bytes; it was not sent.");
-        }
-        else if (_talkPeer is { } peer)
+        if (_talkPeer is { } peer)
         {
             await SendDirectAsync(connection, peer, text, announce: false).ConfigureAwait(false);
         }
-        else if (_room is { } room)
+        else if (_room is { } room && !IsTooLong(connection, text))
         {
             await SendAsync(connection, new Say(room, text)).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Seed 003's menu answers: the PM text, the DM recipient, the DM text. An empty answer cancels.</summary>
-    private async Task OnMenuAnswerAsync(string line)
-    {
-        var step = _menuStep;
-        _menuStep = Seed003Step.None;
-        if (_connection is not { } connection)
-        {
-            return;
-        }
-
-        if (line.Trim().Length == 0)
-        {
-            console.WriteLine("Cancelled");
-            return;
-        }
-
-        switch (step)
-        {
-            case Seed003Step.PublicMessage when !_rooms.Contains(Rooms.Default):
-                console.WriteLine($"You are not in {Rooms.Default}; type \"/join {Rooms.Default}\" first. Your message was not sent.");
-                break;
-            case Seed003Step.PublicMessage when Encoding.UTF8.GetByteCount(line) > connection.MaxMessageBytes:
-                console.WriteLine($"That message is longer than the server's limit of {connection.MaxMessageBytes} bytes; it was not sent.");
-                break;
-            case Seed003Step.PublicMessage:
-                // Room messages are relayed, not stored, so the server sends no receipt; a refusal arrives as an ERROR.
-                if (await SendAsync(connection, new Say(Rooms.Default, line)).ConfigureAwait(false))
-                {
-                    console.WriteLine("Message sent");
-                }
-
-                break;
-            case Seed003Step.DirectTo when !ClientIds.IsValid(line.Trim()):
-                // Seed 003: "check validity of entered user"; the server checks that the account exists.
-                console.WriteLine($"Error: {ClientIds.Rule}");
-                break;
-            case Seed003Step.DirectTo:
-                _menuTo = line.Trim();
-                console.WriteLine("Enter message:");
-                _menuStep = Seed003Step.DirectMessage;
-                break;
-            case Seed003Step.DirectMessage:
-                await SendDirectAsync(connection, _menuTo!, line, announce: true).ConfigureAwait(false);
-                break;
-        }
-    }
-
     private async Task SendDirectAsync(ParleyConnection connection, string to, string text, bool announce)
     {
-        if (Encoding.UTF8.GetByteCount(text) > connection.MaxMessageBytes)
+        if (IsTooLong(connection, text))
         {
-            console.WriteLine($"That message is longer than the server's limit of {connection.MaxMessageBytes} bytes; it was not sent.");
             return;
         }
 
@@ -264,43 +179,6 @@ internal sealed partial class ChatApp
                 return true;
             case TalkEnd:
                 return true;
-            case Joined joined:
-                if (!_rooms.Contains(joined.Room))
-                {
-                    _rooms.Add(joined.Room);
-                }
-
-                _room = joined.Room;
-                if (!_autoJoining)
-                {
-                    console.WriteLine($"Joined {joined.Room} ({Count(joined.Members, "member")})");
-                }
-
-                _autoJoining = false;
-                UpdatePrompt();
-                return true;
-            case Parted parted:
-                _rooms.Remove(parted.Room);
-                if (_room == parted.Room)
-                {
-                    _room = _rooms.LastOrDefault();
-                }
-
-                console.WriteLine($"Left {parted.Room}");
-                UpdatePrompt();
-                return true;
-            case Say say:
-                // Seed 004's bare line for the default room; tagged for other rooms, and in a chat or a conversation
-                // view, where a bare "bob: hi" would read as bob's chat or direct message.
-                var bare = say.Room == Rooms.Default && View is InputView.Room or InputView.Menu;
-                console.WriteLine(Display.Line(say.SentAt, bare ? null : $"[{say.Room}]", say.From ?? "?", say.Message));
-                return true;
-            case RoomNotice notice:
-                console.WriteLine(NoticeText(notice));
-                return true;
-            case RoomList list:
-                ShowRooms(list);
-                return true;
             case Error error when _replayPeer is not null && error.Code is ErrorCodes.UnknownUser or ErrorCodes.InvalidClientId or ErrorCodes.StorageFailed or ErrorCodes.NotAllowed:
                 // The conversation could not be opened: back to where the user was, with the reason.
                 _talkPeer = null;
@@ -308,12 +186,8 @@ internal sealed partial class ChatApp
                 console.WriteLine($"Error: {Display.Clean(error.Text)}");
                 UpdatePrompt();
                 return true;
-            case Error error when _autoJoining && error.Code is ErrorCodes.RoomFull or ErrorCodes.TooManyRooms or ErrorCodes.InvalidRoom:
-                _autoJoining = false;
-                console.WriteLine($"Could not join {joinRoom}: {Display.Clean(error.Text)}");
-                return true;
             default:
-                return false;
+                return OnRoomEvent(message);
         }
     }
 
@@ -371,50 +245,6 @@ internal sealed partial class ChatApp
 
         // Acknowledged after it is on the screen: a crash in between means it stays undelivered, never lost.
         await SendAsync(connection, new DmAck(seq)).ConfigureAwait(false);
-    }
-
-    /// <summary>Seed 003's DM step 1: the list of active users, then "To:".</summary>
-    private bool TryShowDirectMenuList(ListResp list)
-    {
-        if (_menuStep != Seed003Step.DirectTo)
-        {
-            return false;
-        }
-
-        console.WriteLine("Select a user to send a message to:");
-        foreach (var user in list.Users.Where(u => u.Online))
-        {
-            console.WriteLine($"        {user.ClientId}");
-        }
-
-        console.WriteLine("To:");
-        return true;
-    }
-
-    private static string NoticeText(RoomNotice notice)
-    {
-        // Seed 004's exact texts for the default room; other rooms are named.
-        var inDefault = notice.Room == Rooms.Default;
-        var who = Display.Clean(notice.ClientId);
-        return notice.Event switch
-        {
-            RoomEvents.Joined when inDefault => $"New person joined the room. Username: {who}",
-            RoomEvents.Joined => $"[{notice.Room}] New person joined the room. Username: {who}",
-            RoomEvents.Disconnected when inDefault => $"{who} left the server.",
-            RoomEvents.Disconnected => $"[{notice.Room}] {who} left the server.",
-            _ when inDefault => $"{who} left the room.",
-            _ => $"[{notice.Room}] {who} left the room.",
-        };
-    }
-
-    private void ShowRooms(RoomList list)
-    {
-        console.WriteLine(list.Truncated ? $"Rooms ({list.Rooms.Length} largest listed):" : $"Rooms ({list.Rooms.Length}):");
-        var width = list.Rooms.Length == 0 ? 0 : list.Rooms.Max(r => r.Name.Length);
-        foreach (var room in list.Rooms)
-        {
-            console.WriteLine($"  {room.Name.PadRight(width)}  {Count(room.Members, "member")}{(room.Joined ? " (joined)" : "")}");
-        }
     }
 
     private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
