@@ -86,8 +86,9 @@ public sealed record DirectoryEntry(string ClientId, bool Online);
 /// TCP, client → server: change my password (<c>/passwd</c>). <c>Proof</c> proves the old password:
 /// ClientKey_old XOR HMAC(StoredKey_old, "parley v1 PASSWD" ‖ new salt ‖ new iterations (u32 BE) ‖ new StoredKey ‖ new ServerKey), so it is
 /// bound to this new verifier and is useless for anything else. The new verifier must use the announced iterations.
+/// <c>Backup</c> (issue #5) is the identity key re-wrapped under the new password, stored in the same transaction.
 /// </summary>
-public sealed record Passwd(string Proof, string Salt, int Iterations, string StoredKey, string ServerKey) : ParleyMessage;
+public sealed record Passwd(string Proof, string Salt, int Iterations, string StoredKey, string ServerKey, KeyBackupInfo? Backup = null) : ParleyMessage;
 
 /// <summary>TCP, server → client: the new password is stored; the next log-on needs it.</summary>
 public sealed record PasswdOk : ParleyMessage;

@@ -32,4 +32,6 @@ public static class ErrorCodes
     public const string RoomFull = "ROOM_FULL";
     public const string NotInRoom = "NOT_IN_ROOM";
     public const string TooManyRooms = "TOO_MANY_ROOMS";
+    public const string KeysInvalid = "KEYS_INVALID";
+    public const string TooManyKeys = "TOO_MANY_KEYS";
 }

@@ -49,4 +49,8 @@ namespace Parley.Protocol.Messages;
 [JsonDerivedType(typeof(RoomNotice), "ROOM_NOTICE")]
 [JsonDerivedType(typeof(RoomsReq), "ROOMS")]
 [JsonDerivedType(typeof(RoomList), "ROOM_LIST")]
+[JsonDerivedType(typeof(KeysPut), "KEYS_PUT")]
+[JsonDerivedType(typeof(KeysOk), "KEYS_OK")]
+[JsonDerivedType(typeof(KeysGet), "KEYS_GET")]
+[JsonDerivedType(typeof(Keys), "KEYS")]
 public abstract record ParleyMessage;
