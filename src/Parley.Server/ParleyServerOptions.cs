@@ -23,6 +23,12 @@ public sealed record ParleyServerOptions
     /// <summary>TCP port announced in AUTH_SUCCESS as port_number. 0 picks a free port.</summary>
     public int TcpPort { get; init; } = 5300;
 
+    /// <summary>
+    /// The TCP port AUTH_SUCCESS announces instead of the bound one, when a port forward or TCP proxy stands between
+    /// clients and the server; 0 announces the bound port.
+    /// </summary>
+    public int AdvertisedTcpPort { get; init; }
+
     /// <summary>PBKDF2 iterations for new verifiers and for the fake challenges of unknown IDs.</summary>
     public int ScramIterations { get; init; } = Scram.DefaultIterations;
 
@@ -136,6 +142,18 @@ public sealed record ParleyServerOptions
     public int MaxRoomsListed { get; init; } = 100;
 
     /// <summary>
+    /// Identity keys one user may publish over the account's life (issue #5). All are kept so old messages stay
+    /// verifiable; a KEYS_PUT of one more gets TOO_MANY_KEYS. A user needs a new key only when their password is reset.
+    /// </summary>
+    public int MaxKeysPerUser { get; init; } = 32;
+
+    /// <summary>
+    /// <see cref="MaxKeysPerUser"/>, lowered to what one KEYS answer can carry: a key entry is at most 450 bytes of
+    /// JSON (two base64 points, a signature, a fingerprint, a time) and the rest of the record fits in 1 KiB.
+    /// </summary>
+    internal int KeysPerUser => Math.Max(1, Math.Min(MaxKeysPerUser, (MaxFrameBytes - 1024) / 450));
+
+    /// <summary>
     /// <see cref="MaxRoomsListed"/>, lowered to what fits in one frame: a room entry is at most 80 bytes of JSON
     /// ({"name":"#&lt;32 characters&gt;","members":100000,"joined":false},) and the rest of the record fits in 1 KiB.
     /// </summary>
@@ -165,6 +183,7 @@ public sealed record ParleyServerOptions
 
         Check(UdpPort is >= 0 and <= 65535, "--port must be between 0 and 65535.");
         Check(TcpPort is >= 0 and <= 65535, "--tcp-port must be between 0 and 65535.");
+        Check(AdvertisedTcpPort is >= 0 and <= 65535, "--advertise-tcp-port must be between 0 and 65535.");
         Check(ScramIterations is >= Scram.MinimumIterations and <= Scram.MaximumIterations,
             $"--scram-iterations must be between {Scram.MinimumIterations} (RFC 7677) and {Scram.MaximumIterations} (what clients accept).");
         Check(MaxFrameBytes is >= 2048 and <= Frame.MaximumBodyBytes, $"--max-frame-bytes must be between 2048 and {Frame.MaximumBodyBytes}.");
@@ -196,5 +215,6 @@ public sealed record ParleyServerOptions
         Check(MaxRoomMembers >= 2, "--max-room-members must be at least 2.");
         Check(MaxRoomsPerClient >= 1 && MaxRooms >= 1, "--max-rooms-per-client and --max-rooms must be at least 1.");
         Check(MaxRoomsListed >= 1, "--max-rooms-listed must be at least 1.");
+        Check(MaxKeysPerUser >= 1, "--max-keys-per-user must be at least 1.");
     }
 }

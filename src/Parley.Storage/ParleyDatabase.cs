@@ -11,7 +11,7 @@ namespace Parley.Storage;
 public sealed class ParleyDatabase
 {
     public const string FileName = "parley.db";
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
 
     private ParleyDatabase(string path)
     {
@@ -134,6 +134,30 @@ public sealed class ParleyDatabase
                 ALTER TABLE messages ADD COLUMN read_at INTEGER;
                 CREATE INDEX messages_unread ON messages(recipient COLLATE NOCASE, sender COLLATE NOCASE) WHERE kind = 'dm' AND read_at IS NULL;
                 CREATE INDEX messages_undelivered ON messages(recipient COLLATE NOCASE) WHERE kind = 'dm' AND delivered_at IS NULL;
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        if (version < 4)
+        {
+            // Schema 4 (issue #5): the public-key directory. Every identity key a user published stays, so their old
+            // messages remain verifiable; the backup names the current key. Both go when the user is removed.
+            command.CommandText = """
+                CREATE TABLE identity_keys(
+                    id INTEGER PRIMARY KEY,
+                    client_id TEXT NOT NULL COLLATE NOCASE REFERENCES users(client_id) ON DELETE CASCADE,
+                    fingerprint TEXT NOT NULL,
+                    agree_key BLOB NOT NULL,
+                    sign_key BLOB NOT NULL,
+                    signature BLOB NOT NULL,
+                    published_at INTEGER NOT NULL,
+                    UNIQUE(client_id, fingerprint));
+                CREATE TABLE key_backups(
+                    client_id TEXT NOT NULL PRIMARY KEY COLLATE NOCASE REFERENCES users(client_id) ON DELETE CASCADE,
+                    fingerprint TEXT NOT NULL,
+                    salt BLOB NOT NULL,
+                    iterations INTEGER NOT NULL,
+                    box BLOB NOT NULL);
                 """;
             command.ExecuteNonQuery();
         }

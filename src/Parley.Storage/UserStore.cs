@@ -114,10 +114,19 @@ public sealed class UserStore(ParleyDatabase database)
     /// Replaces a user's verifier (a password change or an admin reset) and moves their generation past every
     /// generation handed out so far; returns the new generation, or null if there is no such user.
     /// </summary>
-    public long? SetVerifier(string clientId, ScramVerifier verifier)
+    public long? SetVerifier(string clientId, ScramVerifier verifier) => SetVerifier(clientId, verifier, backup: null, out _);
+
+    /// <summary>
+    /// <see cref="SetVerifier(string, ScramVerifier)"/> and, in the same transaction, the identity key's backup re-wrapped under
+    /// the new password (issue #5), so the two never disagree. <paramref name="backupStored"/> is false when the
+    /// backup is not of the user's current key; the password changes anyway.
+    /// </summary>
+    public long? SetVerifier(string clientId, ScramVerifier verifier, StoredBackup? backup, out bool backupStored)
     {
         using var connection = database.OpenConnection();
+        using var tx = connection.BeginTransaction();
         using var command = connection.CreateCommand();
+        command.Transaction = tx;
         command.CommandText = """
             UPDATE users SET salt = $salt, iterations = $iterations, stored_key = $stored, server_key = $server,
                 generation = (SELECT value + 1 FROM meta WHERE key = 'users_version')
@@ -129,7 +138,10 @@ public sealed class UserStore(ParleyDatabase database)
         command.Parameters.AddWithValue("$iterations", verifier.Iterations);
         command.Parameters.AddWithValue("$stored", verifier.StoredKey);
         command.Parameters.AddWithValue("$server", verifier.ServerKey);
-        return command.ExecuteScalar() as long?;
+        var generation = command.ExecuteScalar() as long?;
+        backupStored = generation is not null && backup is not null && KeyStore.ReplaceCurrentBackup(command, clientId, backup);
+        tx.Commit();
+        return generation;
     }
 
     /// <summary>Removes a user (their history stays, as the other party's record of the conversation).</summary>

@@ -64,10 +64,16 @@ internal sealed class AccountService(
                 : new Error(ErrorCodes.WrongPassword, "The current password is wrong; your password is unchanged.");
         }
 
+        StoredBackup? backup = null;
+        if (request.Backup is not null && (backup = KeyDirectory.ParseBackup(request.Backup, fingerprint: null)) is null)
+        {
+            return new Error(ErrorCodes.KeysInvalid, KeyDirectory.BackupRule.Replace("stored", "changed", StringComparison.Ordinal));
+        }
+
         lockouts.Clear(client.ClientId);
         var previous = client.Generation;
         client.Generation = long.MaxValue; // the watcher must not take this change for a reset while it commits
-        if (users.SetVerifier(client.ClientId, verifier) is not { } generation)
+        if (users.SetVerifier(client.ClientId, verifier, backup, out var backupStored) is not { } generation)
         {
             client.Generation = previous;
             return new Error(ErrorCodes.AccountRemoved, "Your account no longer exists.");
@@ -75,7 +81,10 @@ internal sealed class AccountService(
 
         client.Generation = generation;
 
-        logger.LogInformation("{ClientId} changed their password", client.ClientId);
+        // A backup of a key that is no longer current (another client published a newer one meanwhile) is dropped:
+        // storing it would roll the user back to the older key.
+        logger.LogInformation("{ClientId} changed their password; key backup {Backup}", client.ClientId,
+            backup is null ? "not sent" : backupStored ? "re-wrapped" : "not of the current key, left as it was");
         return new PasswdOk();
     }
 

@@ -16,7 +16,7 @@ namespace Parley.Server.Connections;
 /// </summary>
 internal sealed class ChatConnectionHandler(
     ParleyServerOptions options, CookieJar cookies, ChatRouter router, Accounts.AccountService accounts, Messaging.DirectMessages direct,
-    Messaging.RoomRegistry rooms, ILogger<ChatConnectionHandler> logger)
+    Messaging.RoomRegistry rooms, Accounts.KeyDirectory keyDirectory, ILogger<ChatConnectionHandler> logger)
     : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
@@ -36,7 +36,7 @@ internal sealed class ChatConnectionHandler(
             return;
         }
 
-        var client = new ClientConnection(keys.ClientId, keys.Generation, connection, channel, router, accounts, direct, rooms, options, logger);
+        var client = new ClientConnection(keys.ClientId, keys.Generation, connection, channel, router, accounts, direct, rooms, keyDirectory, options, logger);
 
         // Seed 002: the client shows the unread DMs waiting, per sender, at log-on. Read before Join because CONNECTED
         // must be the first record; a DM committed between the two is missing from these counts only — it is stored

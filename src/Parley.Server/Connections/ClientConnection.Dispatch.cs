@@ -104,6 +104,8 @@ internal sealed partial class ClientConnection
                 Part part => _rooms.Part(this, part.Room),
                 Say say => _rooms.Say(this, say),
                 RoomsReq => _rooms.List(this),
+                KeysPut put => _keys.Publish(this, put),
+                KeysGet get => _keys.Get(this, get.ClientId),
                 _ => new Error(ErrorCodes.NotAllowed, "That msgtype is not allowed from a connected client."),
             };
             if (reply is not null)

@@ -22,6 +22,7 @@ internal sealed partial class ClientConnection
     private readonly Accounts.AccountService _accounts;
     private readonly Messaging.DirectMessages _direct;
     private readonly Messaging.RoomRegistry _rooms;
+    private readonly Accounts.KeyDirectory _keys;
     private readonly ParleyServerOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<ParleyMessage> _outbound;
@@ -34,8 +35,9 @@ internal sealed partial class ClientConnection
     private long _generation;
 
     public ClientConnection(string clientId, long generation, ConnectionContext context, MessageChannel channel, ChatRouter router,
-        Accounts.AccountService accounts, Messaging.DirectMessages direct, Messaging.RoomRegistry rooms, ParleyServerOptions options, ILogger logger)
+        Accounts.AccountService accounts, Messaging.DirectMessages direct, Messaging.RoomRegistry rooms, Accounts.KeyDirectory keys, ParleyServerOptions options, ILogger logger)
     {
+        _keys = keys;
         _direct = direct;
         _rooms = rooms;
         ClientId = clientId;

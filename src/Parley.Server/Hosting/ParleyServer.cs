@@ -70,6 +70,8 @@ public sealed class ParleyServer : IAsyncDisposable
             EcdhKey.ImportPkcs8(database.GetOrCreateSignUpKey(static () => { using var key = new EcdhKey(); return key.ExportPkcs8(); }))));
         builder.Services.AddSingleton<AccountService>();
         builder.Services.AddSingleton(new MessageStore(database));
+        builder.Services.AddSingleton(new KeyStore(database));
+        builder.Services.AddSingleton<KeyDirectory>();
         builder.Services.AddSingleton(sp => new CookieJar(sp.GetRequiredService<TimeProvider>(), options.CookieLifetime));
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<HandshakeService>(sp, database.GetOrCreateServerSecret()));
         builder.Services.AddSingleton<ChatRouter>();
@@ -86,7 +88,7 @@ public sealed class ParleyServer : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         var tcp = new IPEndPoint(options.Address, new Uri(address).Port);
         var handshakes = app.Services.GetRequiredService<HandshakeService>();
-        handshakes.TcpPort = tcp.Port;
+        handshakes.TcpPort = options.AdvertisedTcpPort is > 0 and var advertised ? advertised : tcp.Port;
 
         // Before the first HELLO: sets the fake-challenge iteration count from the stored users.
         app.Services.GetRequiredService<AccountService>().CheckForChanges();
