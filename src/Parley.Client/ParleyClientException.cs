@@ -22,4 +22,7 @@ public enum ClientFailure
 
     /// <summary>The server answered with an ERROR (rate limit, bad ID, refused cookie…).</summary>
     Refused,
+
+    /// <summary>The link ended while a request was waiting for its answer.</summary>
+    ConnectionLost,
 }

@@ -28,6 +28,11 @@ public sealed class ParleyConnection : IAsyncDisposable
     private ScramVerifier _verifier;
     private ScramVerifier? _pendingVerifier;
 
+    // Key-directory requests (issue #5) are answered out of the event stream, so a caller can await them while the
+    // app's own loop is busy: KEYS by the asked ID, KEYS_OK (or its ERROR) by the one publish in flight.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<Keys>> _keyRequests = new(StringComparer.OrdinalIgnoreCase);
+    private TaskCompletionSource<KeysOk>? _publish;
+
     private ParleyConnection(TcpClient tcp, MessageChannel channel, Connected connected, LogOnTicket ticket, int eventCapacity)
     {
         // Only the salt and iteration count are kept: a password change must prove the old password afresh.
@@ -144,7 +149,8 @@ public sealed class ParleyConnection : IAsyncDisposable
     /// bound to it. The answer arrives on <see cref="Events"/>: PASSWD_OK, or an ERROR (wrong password, locked).
     /// Runs PBKDF2 twice, so it takes as long as two log-ons' hashing.
     /// </summary>
-    public async Task ChangePasswordAsync(string currentPassword, string newPassword, CancellationToken cancellationToken = default)
+    /// <paramref name="backup"/> (issue #5) is the identity key re-wrapped under the new password, stored with it.
+    public async Task ChangePasswordAsync(string currentPassword, string newPassword, KeyBackupInfo? backup = null, CancellationToken cancellationToken = default)
     {
         var next = Scram.CreateVerifier(newPassword, ScramIterations);
         var salted = Scram.SaltedPassword(currentPassword, _verifier.Salt, _verifier.Iterations);
@@ -154,7 +160,36 @@ public sealed class ParleyConnection : IAsyncDisposable
         CryptographicOperations.ZeroMemory(clientKey);
         Volatile.Write(ref _pendingVerifier, next);
         await SendAsync(new Passwd(Convert.ToBase64String(proof), Convert.ToBase64String(next.Salt), next.Iterations,
-            Convert.ToBase64String(next.StoredKey), Convert.ToBase64String(next.ServerKey)), cancellationToken).ConfigureAwait(false);
+            Convert.ToBase64String(next.StoredKey), Convert.ToBase64String(next.ServerKey), backup), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// KEYS_GET (issue #5): every identity key <paramref name="clientId"/> published, and my backup when it is me.
+    /// Concurrent requests for one ID share the answer. Fails with <see cref="ParleyClientException"/> if the link ends first.
+    /// </summary>
+    public async Task<Keys> GetKeysAsync(string clientId, CancellationToken cancellationToken = default)
+    {
+        var pending = new TaskCompletionSource<Keys>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var request = _keyRequests.GetOrAdd(clientId, pending);
+        if (ReferenceEquals(request, pending))
+        {
+            await SendAsync(new KeysGet(clientId), cancellationToken).ConfigureAwait(false);
+        }
+
+        return await request.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>KEYS_PUT (issue #5): publishes my identity keys and their backup; returns the stored fingerprint or throws with the server's reason.</summary>
+    public async Task<string> PublishKeysAsync(KeysPut keys, CancellationToken cancellationToken = default)
+    {
+        var pending = new TaskCompletionSource<KeysOk>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _publish, pending, null) is not null)
+        {
+            throw new InvalidOperationException("A key publication is already in flight.");
+        }
+
+        await SendAsync(keys, cancellationToken).ConfigureAwait(false);
+        return (await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false)).Fingerprint;
     }
 
     /// <summary>Seed 001 step 7: says LOG_OFF and tears down the TCP connection.</summary>
@@ -229,6 +264,11 @@ public sealed class ParleyConnection : IAsyncDisposable
                     continue;
                 }
 
+                if (TryCompleteKeyRequest(message))
+                {
+                    continue;
+                }
+
                 if (message is PasswdOk && Interlocked.Exchange(ref _pendingVerifier, null) is { } changed)
                 {
                     _verifier = changed; // a second /passwd in this session proves the new password
@@ -248,6 +288,32 @@ public sealed class ParleyConnection : IAsyncDisposable
         finally
         {
             _events.Writer.TryComplete();
+            var lost = new ParleyClientException(ClientFailure.ConnectionLost, $"The connection ended ({CloseReason}).");
+            foreach (var request in _keyRequests.Values)
+            {
+                request.TrySetException(lost);
+            }
+
+            Interlocked.Exchange(ref _publish, null)?.TrySetException(lost);
+        }
+    }
+
+    /// <summary>Completes the key-directory request that <paramref name="message"/> answers; false if it answers none.</summary>
+    private bool TryCompleteKeyRequest(ParleyMessage message)
+    {
+        switch (message)
+        {
+            case Keys keys when _keyRequests.TryRemove(keys.ClientId, out var request):
+                request.TrySetResult(keys);
+                return true;
+            case KeysOk ok when Interlocked.Exchange(ref _publish, null) is { } publish:
+                publish.TrySetResult(ok);
+                return true;
+            case Error { Code: ErrorCodes.KeysInvalid or ErrorCodes.TooManyKeys } error when Volatile.Read(ref _publish) is not null:
+                Interlocked.Exchange(ref _publish, null)?.TrySetException(new ParleyClientException(ClientFailure.Refused, error.Text));
+                return true;
+            default:
+                return false;
         }
     }
 

@@ -198,7 +198,9 @@ internal sealed partial class ChatApp
         try
         {
             // The answer (PASSWD_OK or an ERROR) arrives with the other server events.
-            await connection.ChangePasswordAsync(current, next, cancellationToken).ConfigureAwait(false);
+            // Issue #5: the identity key is re-wrapped under the new password, stored with it in one transaction.
+            var backup = _e2e is { } e2e ? await Task.Run(() => e2e.WrapKey(next), cancellationToken).ConfigureAwait(false) : null;
+            await connection.ChangePasswordAsync(current, next, backup, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {

@@ -1,6 +1,7 @@
 using System.Text;
 using Parley.Client;
 using Parley.Protocol.Messages;
+using Parley.Protocol.Security.EndToEnd;
 
 namespace Parley.Cli.ChatClient;
 
@@ -58,7 +59,11 @@ internal sealed partial class ChatApp
                 UpdatePrompt();
                 break;
             case UserInput.History history:
-                await SendAsync(connection, new HistoryReq(history.ClientId)).ConfigureAwait(false);
+                if (await SendAsync(connection, new HistoryReq(history.ClientId)).ConfigureAwait(false))
+                {
+                    _historyPeers.Enqueue(history.ClientId); // to open our own messages in it, whose recipient HISTORY_RESP does not name
+                }
+
                 break;
             case UserInput.Say say when !InChat && View is InputView.Talk or InputView.Room:
                 await SayAsync(connection, say.Text).ConfigureAwait(false);
@@ -67,11 +72,7 @@ internal sealed partial class ChatApp
                 console.WriteLine("You are not in a chat, a conversation or a room; start one with \"Chat <client-id>\", /talk <id> or /join #room.");
                 break;
             case UserInput.Say say:
-                if (!IsTooLong(connection, say.Text))
-                {
-                    await SendAsync(connection, new Chat(_sessionId!, say.Text)).ConfigureAwait(false);
-                }
-
+                await SendChatAsync(connection, say.Text).ConfigureAwait(false);
                 break;
             case UserInput.List list:
                 await SendAsync(connection, new ListReq(list.OnlineOnly)).ConfigureAwait(false);
@@ -90,6 +91,9 @@ internal sealed partial class ChatApp
                 break;
             case UserInput.Unknown unknown:
                 console.WriteLine(Unknown(unknown.Text));
+                break;
+            case UserInput.Verify or UserInput.AcceptKey:
+                await OnSecurityInputAsync(input).ConfigureAwait(false);
                 break;
             default:
                 await OnMessagingInputAsync(connection, input).ConfigureAwait(false);
@@ -159,7 +163,11 @@ internal sealed partial class ChatApp
             _connection = connection;
             _lastInput = Environment.TickCount64;
             _ = PumpEventsAsync(connection);
+
+            // Before "Connected": a peer told we are online can already find our published key.
+            await StartEncryptionAsync(connection, password, cancellationToken).ConfigureAwait(false);
             console.WriteLine("Connected");
+            ReportEncryption();
             await OnConnectedAsync(connection).ConfigureAwait(false);
             UpdatePrompt();
             return null;
@@ -172,15 +180,19 @@ internal sealed partial class ChatApp
         }
     }
 
-    /// <summary>Whether <paramref name="text"/> is over the server's limit (said to the user, as the server would refuse it).</summary>
-    private bool IsTooLong(ParleyConnection connection, string text)
+    /// <summary>
+    /// Whether <paramref name="text"/> is over the server's limit (said to the user, as the server would refuse it).
+    /// An <paramref name="encrypted"/> message's limit is lower: its envelope must fit (docs/PROTOCOL.md §12.3).
+    /// </summary>
+    private bool IsTooLong(ParleyConnection connection, string text, bool encrypted)
     {
-        if (Encoding.UTF8.GetByteCount(text) <= connection.MaxMessageBytes)
+        var limit = encrypted ? SealedMessage.MaxTextBytes(connection.MaxMessageBytes) : connection.MaxMessageBytes;
+        if (Encoding.UTF8.GetByteCount(text) <= limit)
         {
             return false;
         }
 
-        console.WriteLine($"That message is longer than the server's limit of {connection.MaxMessageBytes} bytes; it was not sent.");
+        console.WriteLine($"That message is longer than the limit of {limit} bytes{(encrypted ? " (what fits in the server's limit once encrypted)" : "")}; it was not sent.");
         return true;
     }
 

@@ -1,6 +1,7 @@
 using Parley.Client;
 using Parley.Protocol;
 using Parley.Protocol.Messages;
+using Parley.Protocol.Security.EndToEnd;
 
 namespace Parley.Cli.ChatClient;
 
@@ -56,6 +57,7 @@ internal sealed partial class ChatApp
 
     private void ForgetMessagingState()
     {
+        StopEncryption();
         _rooms.Clear();
         _room = null;
         _talkPeer = null;
@@ -113,7 +115,7 @@ internal sealed partial class ChatApp
         {
             await SendDirectAsync(connection, peer, text, announce: false).ConfigureAwait(false);
         }
-        else if (_room is { } room && !IsTooLong(connection, text))
+        else if (_room is { } room && !IsTooLong(connection, text, encrypted: false))
         {
             await SendAsync(connection, new Say(room, text)).ConfigureAwait(false);
         }
@@ -121,7 +123,8 @@ internal sealed partial class ChatApp
 
     private async Task SendDirectAsync(ParleyConnection connection, string to, string text, bool announce)
     {
-        if (IsTooLong(connection, text))
+        if (IsTooLong(connection, text, encrypted: true)
+            || await SealForAsync(to, MessageKind.Dm, "", text, announce).ConfigureAwait(false) is not { } envelope)
         {
             return;
         }
@@ -132,7 +135,7 @@ internal sealed partial class ChatApp
             _announce.Add(id);
         }
 
-        await SendAsync(connection, new Dm(to, text, id)).ConfigureAwait(false);
+        await SendAsync(connection, new Dm(to, envelope, id)).ConfigureAwait(false);
     }
 
     /// <summary>Handles the messaging replies and deliveries; false if <paramref name="message"/> is not one of them.</summary>
@@ -210,9 +213,9 @@ internal sealed partial class ChatApp
 
         if (_talkPeer is not null && ClientIds.Comparer.Equals(peer, _talkPeer))
         {
-            if (_viewShown.Add(seq))
+            if (_viewShown.Add(seq) && await OpenDirectAsync(dm, from, fromMe, seq).ConfigureAwait(false) is { } text)
             {
-                console.WriteLine(Display.Line(dm.SentAt, null, from, dm.Message));
+                console.WriteLine(Display.Line(dm.SentAt, null, from, text));
             }
 
             _delivered.Add(seq);
@@ -236,16 +239,25 @@ internal sealed partial class ChatApp
             return;
         }
 
-        if (_delivered.Add(seq))
+        if (_delivered.Add(seq) && await OpenDirectAsync(dm, from, fromMe, seq).ConfigureAwait(false) is { } shown)
         {
             // Seed 003's "*** New Message *** Message type: Direct Message (DM)", on one line with seed 004's time.
-            console.WriteLine(Display.Line(dm.SentAt, "[DM]", from, dm.Message));
+            console.WriteLine(Display.Line(dm.SentAt, "[DM]", from, shown));
             _unread[from] = _unread.GetValueOrDefault(from) + 1;
         }
 
-        // Acknowledged after it is on the screen: a crash in between means it stays undelivered, never lost.
+        // Acknowledged after it is on the screen (or its warning is: a forgery is not kept waiting either); a crash
+        // in between means it stays undelivered, never lost.
         await SendAsync(connection, new DmAck(seq)).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// A DM's text, or null with a warning printed. Ours are read from the sender's copy (the recipient is
+    /// <c>To</c>); anyone else's must be addressed to us, whatever <c>To</c> the server gives. The same envelope
+    /// under a second seq is a copy the server made.
+    /// </summary>
+    private Task<string?> OpenDirectAsync(Dm dm, string from, bool fromMe, long seq) =>
+        OpenAsync(dm.Message, MessageKind.Dm, from, fromMe ? dm.To : OwnId, "", id => _dmEnvelopes.TryAdd(id, seq) ? false : _dmEnvelopes[id] != seq);
 
     private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 

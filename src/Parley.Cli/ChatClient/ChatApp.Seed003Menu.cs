@@ -59,7 +59,7 @@ internal sealed partial class ChatApp
             case Seed003Step.PublicMessage when !_rooms.Contains(Rooms.Default):
                 console.WriteLine($"You are not in {Rooms.Default}; type \"/join {Rooms.Default}\" first. Your message was not sent.");
                 break;
-            case Seed003Step.PublicMessage when IsTooLong(connection, line):
+            case Seed003Step.PublicMessage when IsTooLong(connection, line, encrypted: false):
                 break;
             case Seed003Step.PublicMessage:
                 // Room messages are relayed, not stored, so the server sends no receipt; a refusal arrives as an ERROR.

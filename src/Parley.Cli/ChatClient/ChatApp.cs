@@ -1,7 +1,9 @@
 using System.Threading.Channels;
 using Parley.Cli.Terminal;
 using Parley.Client;
+using Parley.Protocol;
 using Parley.Protocol.Messages;
+using Parley.Protocol.Security.EndToEnd;
 
 namespace Parley.Cli.ChatClient;
 
@@ -11,9 +13,10 @@ namespace Parley.Cli.ChatClient;
 /// and is handled on one task, so state needs no locks and events are printed in the order they happened.
 /// The exact texts "Connected", "Chat started", "Chat ended" and "Correspondent unreachable" are the seed's.
 /// </summary>
-/// <remarks><paramref name="joinRoom"/> is the room joined at log-on (seed 004: a client is in the room), or null for none.</remarks>
+/// <remarks><paramref name="joinRoom"/> is the room joined at log-on (seed 004: a client is in the room), or null for none;
+/// <paramref name="stateDirectory"/> keeps the contacts' trusted keys (issue #5), or null to remember them only until exit.</remarks>
 internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions options, string? defaultUser, string? scriptPassword,
-    string? joinRoom = Protocol.Rooms.Default)
+    string? joinRoom = Protocol.Rooms.Default, string? stateDirectory = null)
 {
     private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private ParleyConnection? _connection;
@@ -92,7 +95,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             case ServerEvent e when ReferenceEquals(e.From, _connection):
                 if (!await OnMessagingEventAsync(e.From, e.Message).ConfigureAwait(false))
                 {
-                    OnServerMessage(e.Message);
+                    await OnServerMessageAsync(e.Message).ConfigureAwait(false);
                 }
 
                 break;
@@ -108,7 +111,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
         }
     }
 
-    private void OnServerMessage(ParleyMessage message)
+    private async Task OnServerMessageAsync(ParleyMessage message)
     {
         switch (message)
         {
@@ -129,7 +132,12 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 break;
             case Chat chat when chat.SessionId == _sessionId || chat.SessionId == _lastEndedSessionId:
                 // A message the peer sent as we ended the chat crossed our END_REQUEST: show it rather than lose it.
-                console.WriteLine(Display.Line(chat.SentAt, null, chat.From ?? "?", chat.Message));
+                var from = chat.From ?? "?";
+                if (await OpenAsync(chat.Message, MessageKind.Chat, from, OwnId, chat.SessionId, id => !_chatEnvelopes.Add(id)).ConfigureAwait(false) is { } text)
+                {
+                    console.WriteLine(Display.Line(chat.SentAt, null, from, text));
+                }
+
                 break;
             case EndNotif end when end.SessionId == _sessionId:
                 EndChatLocally();
@@ -137,9 +145,16 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 break;
             case HistoryResp h:
                 // Seed 001 "Chat History": <session_id> <from: sending client> <chat message>, after seed 004's time.
-                console.WriteLine($"{Display.Time(h.SentAt)} {h.SessionId} from: {h.ClientId} {Display.Clean(h.Message)}");
+                var to = ClientIds.Comparer.Equals(h.ClientId, OwnId) ? (_historyPeers.TryPeek(out var asked) ? asked : "?") : OwnId;
+                if (await OpenAsync(h.Message, MessageKind.Chat, h.ClientId, to, h.SessionId, id => !_historyEnvelopes.Add(id)).ConfigureAwait(false) is { } line)
+                {
+                    console.WriteLine($"{Display.Time(h.SentAt)} {h.SessionId} from: {h.ClientId} {Display.Clean(line)}");
+                }
+
                 break;
             case HistoryEnd end:
+                _historyPeers.TryDequeue(out _);
+                _historyEnvelopes.Clear();
                 console.WriteLine(end.Count switch
                 {
                     0 => $"No history with {end.ClientId}",

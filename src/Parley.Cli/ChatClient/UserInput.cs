@@ -49,6 +49,11 @@ internal abstract record UserInput
 
     /// <summary>Seed 003 "EX" (<c>Seed003</c>) and seed 004 "EXIT": log off and end the program.</summary>
     public sealed record Exit(bool Seed003) : UserInput;
+    /// <summary>/verify id: show the safety number; /verify id yes: the numbers matched, mark the contact verified (issue #5).</summary>
+    public sealed record Verify(string ClientId, bool Confirmed) : UserInput;
+
+    /// <summary>/accept id: trust a contact's changed key and send what was held for them (issue #5).</summary>
+    public sealed record AcceptKey(string ClientId) : UserInput;
     public sealed record Join(string Room) : UserInput;
     public sealed record Part(string? Room) : UserInput;
     public sealed record Rooms : UserInput;
@@ -138,6 +143,9 @@ internal abstract record UserInput
             "/talk" when argument is not null => new Talk(argument),
             "/back" when words.Length == 1 => new Back(),
             "/dm" or "/msg" when words.Length > 2 => new DirectMessage(words[1], RestAfter(text, 2)),
+            "/verify" when argument is not null => new Verify(argument, Confirmed: false),
+            "/verify" when words.Length == 3 && words[2].Equals("yes", StringComparison.OrdinalIgnoreCase) => new Verify(words[1], Confirmed: true),
+            "/accept" when argument is not null => new AcceptKey(argument),
             "/join" when argument is not null => new Join(argument),
             "/part" when words.Length <= 2 => new Part(argument),
             "/rooms" when words.Length == 1 => new Rooms(),
@@ -178,6 +186,10 @@ internal abstract record UserInput
                                  /rooms                 list the rooms
                                  /list [online]         every user, online or offline (also !LIST); or who is online
                                  /passwd                change your password
+                                 /verify <id> [yes]     show the safety number you share with <id>; "yes" once
+                                                        you have compared it with theirs: <id> is verified
+                                 /accept <id>           trust <id>'s new key after a key-change warning, and
+                                                        send the messages held for <id>
           Log off                /logoff                disconnect from the server
                                  /say <text>            send text that looks like a command
                                  /quit                  log off and leave

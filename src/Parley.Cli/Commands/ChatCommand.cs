@@ -35,7 +35,12 @@ internal static class ChatCommand
                 r.AddError($"--room: {Protocol.Rooms.Rule} Or \"none\".");
             }
         });
-        var command = new Command("chat", "The terminal chat client") { user, host, port, timeout, stdin, logOn, room };
+        var state = new Option<string>("--state-dir")
+        {
+            Description = "Where the client keeps the keys it trusts for your contacts [env PARLEY_STATE_DIR]",
+            DefaultValueFactory = _ => DefaultStateDirectory(),
+        };
+        var command = new Command("chat", "The terminal chat client") { user, host, port, timeout, stdin, logOn, room, state };
         command.SetAction(async (result, cancellationToken) =>
         {
             var options = defaults with
@@ -52,7 +57,7 @@ internal static class ChatCommand
                 : new InteractiveConsole();
             using var quit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var joinRoom = result.GetValue(room) is { } r && r != "none" ? r : null;
-            var app = new ChatApp(console, options, result.GetValue(user), scriptPassword, joinRoom);
+            var app = new ChatApp(console, options, result.GetValue(user), scriptPassword, joinRoom, result.GetValue(state));
             if (result.GetValue(logOn))
             {
                 app.QueueLine("Log on");
@@ -61,5 +66,20 @@ internal static class ChatCommand
             return await app.RunAsync(quit.Token).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>PARLEY_STATE_DIR, else $XDG_STATE_HOME/parley, else ~/.local/state/parley (the XDG base directory default).</summary>
+    private static string DefaultStateDirectory()
+    {
+        if (Environment.GetEnvironmentVariable("PARLEY_STATE_DIR") is { Length: > 0 } explicitDirectory)
+        {
+            return explicitDirectory;
+        }
+
+        var xdg = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
+        var root = xdg is { Length: > 0 } && Path.IsPathRooted(xdg)
+            ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state");
+        return Path.Combine(root, "parley");
     }
 }

@@ -50,6 +50,8 @@ internal static class ServerCommand
         var roomsPerClient = new Option<int>("--max-rooms-per-client") { Description = "Rooms one client may be in at once", DefaultValueFactory = _ => defaults.MaxRoomsPerClient };
         var rooms = new Option<int>("--max-rooms") { Description = "Rooms that may exist at once", DefaultValueFactory = _ => defaults.MaxRooms };
         var roomsListed = new Option<int>("--max-rooms-listed") { Description = "Most rooms one /rooms answer lists (the largest)", DefaultValueFactory = _ => defaults.MaxRoomsListed };
+        var keysPerUser = new Option<int>("--max-keys-per-user") { Description = "Identity keys one user may publish (all are kept to verify old messages)", DefaultValueFactory = _ => defaults.MaxKeysPerUser };
+        var advertise = new Option<int>("--advertise-tcp-port") { Description = "TCP port told to clients when a port forward or proxy sits in front (0 = the bound port)", DefaultValueFactory = _ => defaults.AdvertisedTcpPort };
         var historyPage = new Option<int>("--history-page") { Description = "Messages read per page when answering HISTORY_REQ", DefaultValueFactory = _ => defaults.HistoryPageSize };
 
         var command = new Command("server", "Run the Parley server (UDP log-on, TCP chat relay, SQLite history)")
@@ -57,7 +59,7 @@ internal static class ServerCommand
             dataDir, address, port, tcpPort, iterations, activity, keepAlive, cookie, challenge, maxMessage, maxFrame,
             maxConnections, outbound, handshakes, perAddress, maxDatagram, slowConsumer, connectTimeout, historyQueue, historyBatch, historyPage,
             signUp, minPassword, lockoutThreshold, lockoutBase, lockoutMax, helloRate, signUpRate, trackedAddresses, directory,
-            offline, talk, roomMembers, roomsPerClient, rooms, roomsListed,
+            offline, talk, roomMembers, roomsPerClient, rooms, roomsListed, keysPerUser, advertise,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -106,6 +108,8 @@ internal static class ServerCommand
                 MaxRoomsPerClient = result.GetValue(roomsPerClient),
                 MaxRooms = result.GetValue(rooms),
                 MaxRoomsListed = result.GetValue(roomsListed),
+                MaxKeysPerUser = result.GetValue(keysPerUser),
+                AdvertisedTcpPort = result.GetValue(advertise),
             };
             return await RunAsync(options, cancellationToken).ConfigureAwait(false);
         });

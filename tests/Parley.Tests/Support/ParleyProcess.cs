@@ -114,6 +114,10 @@ internal sealed partial class ParleyProcess : IAsyncDisposable
 
         info.Environment.Remove("PARLEY_PASSWORD");
         info.Environment.Remove("PARLEY_USER");
+
+        // A client remembers its contacts' keys (issue #5); never in the home directory of whoever runs the tests,
+        // and never shared between tests, which reuse ports and so server names. --state-dir overrides it.
+        info.Environment["PARLEY_STATE_DIR"] = Path.Combine(Path.GetTempPath(), "parley-test-state", Guid.NewGuid().ToString("N"));
         return new ParleyProcess(Process.Start(info) ?? throw new InvalidOperationException("parley did not start"), name);
     }
 

@@ -48,11 +48,18 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         Assert.Equal([$"Added {clientId}"], lines);
     }
 
-    /// <summary>Starts <c>parley chat</c> for <paramref name="clientId"/>; the password is the first stdin line.</summary>
+    /// <summary>Where this test's clients keep their trusted contact keys unless a test gives its own --state-dir.</summary>
+    public string ClientStateDirectory => Path.Combine(DataDirectory, "clients");
+
+    /// <summary>
+    /// Starts <c>parley chat</c> for <paramref name="clientId"/>; the password is the first stdin line. Every client
+    /// of this server shares <see cref="ClientStateDirectory"/>, as one user's runs on one machine would.
+    /// </summary>
     public async Task<ParleyProcess> StartClientAsync(string clientId, string password, params string[] extra)
     {
+        string[] state = extra.Contains("--state-dir") ? [] : ["--state-dir", ClientStateDirectory];
         var client = ParleyProcess.Start(clientId, ["chat", "--user", clientId, "--host", "127.0.0.1", "--port",
-            UdpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--password-stdin", .. extra]);
+            UdpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--password-stdin", .. state, .. extra]);
         await client.SendLineAsync(password);
         return client;
     }

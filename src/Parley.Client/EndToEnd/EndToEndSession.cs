@@ -1,0 +1,244 @@
+using Parley.Protocol;
+using Parley.Protocol.Messages;
+using Parley.Protocol.Security.EndToEnd;
+
+namespace Parley.Client.EndToEnd;
+
+/// <summary>How an incoming envelope fared.</summary>
+public enum OpenStatus
+{
+    Ok,
+
+    /// <summary>Plain text where an envelope belongs: the server (or an old client) wrote it, so it proves nothing.</summary>
+    NotEncrypted,
+
+    /// <summary>Altered, re-addressed, replayed into another conversation, or signed by no key of the claimed sender.</summary>
+    NotAuthentic,
+
+    /// <summary>Authentic, but encrypted to an identity key of ours that was replaced (a password reset), so unreadable.</summary>
+    OtherKey,
+}
+
+/// <summary>An opened message: its text when <see cref="Status"/> is Ok, its envelope's ID, and whether the signing key is one the user trusts.</summary>
+public sealed record Opened(string? Text, OpenStatus Status, string? MessageId = null, bool KeyTrusted = true);
+
+/// <summary>
+/// End-to-end encryption for one logged-on user (issue #5; docs/SECURITY.md): their identity key, unlocked from the
+/// server's backup with the password (or made and published at the first log-on), the contacts' keys fetched from
+/// the directory and judged against the <see cref="ContactBook"/>, and sealing and opening of CHAT and DM bodies.
+/// </summary>
+public sealed class EndToEndSession : IDisposable
+{
+    private readonly ParleyConnection _connection;
+    private readonly ContactBook _book;
+    private readonly IdentityKey _key;
+    private readonly Dictionary<string, IdentityPublicKey> _ownKeys;
+    private readonly Dictionary<string, Contact> _contacts = new(StringComparer.OrdinalIgnoreCase);
+
+    private EndToEndSession(ParleyConnection connection, ContactBook book, IdentityKey key, Dictionary<string, IdentityPublicKey> ownKeys, string? notice)
+    {
+        _connection = connection;
+        _book = book;
+        _key = key;
+        _ownKeys = ownKeys;
+        Notice = notice;
+    }
+
+    public string ClientId => _connection.ClientId;
+
+    public IdentityPublicKey PublicKey => _key.Public;
+
+    /// <summary>What the user must be told about their own keys at log-on (they were replaced), or null.</summary>
+    public string? Notice { get; }
+
+    /// <summary>The key this client holds, for re-wrapping under a new password (<c>/passwd</c>).</summary>
+    public KeyBackupInfo WrapKey(string password) => ToWire(KeyBackup.Seal(_key, ClientId, password));
+
+    /// <summary>
+    /// Unlocks the user's identity key from their backup, or creates and publishes one when there is none or the
+    /// password no longer opens it (an administrator reset the password: the old key, and what was sent to it, is lost).
+    /// Costs one PBKDF2 run of at least <see cref="KeyBackup.MinimumIterations"/>, off the caller's thread.
+    /// </summary>
+    public static async Task<EndToEndSession> StartAsync(ParleyConnection connection, string password, ContactBook book,
+        CancellationToken cancellationToken = default)
+    {
+        var me = connection.ClientId;
+        var keys = await connection.GetKeysAsync(me, cancellationToken).ConfigureAwait(false);
+        var own = VerifiedKeys(me, keys);
+        string? notice = null;
+        if (keys.Current is { } current && own.TryGetValue(current, out var currentKey) && keys.Backup is { } backup)
+        {
+            var opened = await Task.Run(() => KeyBackup.Open(FromWire(backup), me, password, currentKey), cancellationToken).ConfigureAwait(false);
+            if (opened is not null)
+            {
+                book.Accept(me, book.Find(me) is null ? own.Keys : [opened.Public.Fingerprint]);
+                return new EndToEndSession(connection, book, opened, own, null);
+            }
+
+            notice = "Your encryption key backup cannot be opened with this password (was it reset by the administrator?). " +
+                "A new key was made: messages sent to your old key cannot be read, and your contacts will be told your key changed.";
+        }
+
+        var key = IdentityKey.Create();
+        var sealedBackup = await Task.Run(() => KeyBackup.Seal(key, me, password), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await connection.PublishKeysAsync(new KeysPut(key.Public.AgreeKeyBase64, key.Public.SignKeyBase64, key.SignBundle(me), ToWire(sealedBackup)),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+
+        own[key.Public.Fingerprint] = key.Public;
+        book.Accept(me, book.Find(me) is null ? own.Keys : [key.Public.Fingerprint]);
+        return new EndToEndSession(connection, book, key, own, notice);
+    }
+
+    /// <summary>
+    /// A contact's keys and how far they are trusted. Fetched once per log-on, and again when a message names a key
+    /// (<paramref name="mustInclude"/>) the cached answer lacks. The first answer for a contact is recorded (TOFU).
+    /// </summary>
+    public async Task<Contact> ContactAsync(string clientId, string? mustInclude = null, CancellationToken cancellationToken = default)
+    {
+        if (_contacts.TryGetValue(clientId, out var cached) && (mustInclude is null || cached.Keys.ContainsKey(mustInclude)))
+        {
+            return cached;
+        }
+
+        var answer = await _connection.GetKeysAsync(clientId, cancellationToken).ConfigureAwait(false);
+        var keys = VerifiedKeys(answer.ClientId, answer);
+        var current = answer.Current is { } fp ? keys.GetValueOrDefault(fp) : null;
+        var record = _book.Find(answer.ClientId);
+        var firstUse = false;
+        KeyTrust trust;
+        if (current is null)
+        {
+            trust = answer.Known ? KeyTrust.NoKey : KeyTrust.Unknown;
+        }
+        else if (record is null)
+        {
+            _book.Accept(answer.ClientId, keys.Keys); // trust on first use: whatever the server lists now
+            firstUse = true;
+            trust = KeyTrust.Trusted;
+        }
+        else
+        {
+            trust = !record.Accepted.Contains(current.Fingerprint) ? KeyTrust.Changed
+                : record.Verified == current.Fingerprint ? KeyTrust.Verified
+                : KeyTrust.Trusted;
+        }
+
+        var contact = new Contact(answer.ClientId, keys, current, trust, firstUse);
+        if (current is not null)
+        {
+            _contacts[clientId] = contact; // a user without keys yet may publish some any moment: ask again next time
+        }
+
+        return contact;
+    }
+
+    /// <summary>Trusts the contact's current key from now on (<c>/accept</c>), and marks it verified (<c>/verify … yes</c>).</summary>
+    public void Accept(Contact contact, bool verified)
+    {
+        if (contact.Current is not { } current)
+        {
+            return;
+        }
+
+        _book.Accept(contact.ClientId, [current.Fingerprint], verified ? current.Fingerprint : null);
+        contact.Trust = verified ? KeyTrust.Verified : KeyTrust.Trusted;
+    }
+
+    /// <summary>The safety number of this user and <paramref name="contact"/>'s current key (<c>/verify</c>).</summary>
+    public string SafetyNumberWith(Contact contact) =>
+        SafetyNumber.Compute(ClientId, _key.Public, contact.ClientId, contact.Current ?? throw new InvalidOperationException("The contact has no key."));
+
+    /// <summary>Encrypts <paramref name="text"/> to <paramref name="to"/>'s current key (which the caller has checked is trusted).</summary>
+    public string Seal(Contact to, MessageKind kind, string conversation, string text) =>
+        SealedMessage.Seal(_key, to.Current ?? throw new InvalidOperationException("The contact has no key."),
+            new MessageContext(kind, ClientId, to.ClientId, conversation), text);
+
+    /// <summary>
+    /// Verifies and decrypts a body the server says <paramref name="from"/> sent <paramref name="to"/> in
+    /// <paramref name="conversation"/>. Whatever the server changed shows up as a status other than Ok.
+    /// </summary>
+    public async Task<Opened> OpenAsync(string body, MessageKind kind, string from, string to, string conversation, CancellationToken cancellationToken = default)
+    {
+        if (SealedMessage.TryParse(body) is not { } envelope)
+        {
+            return new Opened(null, OpenStatus.NotEncrypted);
+        }
+
+        var meIsSender = ClientIds.Comparer.Equals(from, ClientId);
+        IdentityPublicKey? senderKey;
+        bool trusted;
+        if (meIsSender)
+        {
+            senderKey = _ownKeys.GetValueOrDefault(envelope.SenderFingerprint);
+            trusted = _book.Find(ClientId)?.Accepted.Contains(envelope.SenderFingerprint) == true;
+        }
+        else
+        {
+            var contact = await ContactAsync(from, envelope.SenderFingerprint, cancellationToken).ConfigureAwait(false);
+            senderKey = contact.Keys.GetValueOrDefault(envelope.SenderFingerprint);
+            trusted = _book.Find(contact.ClientId)?.Accepted.Contains(envelope.SenderFingerprint) == true;
+        }
+
+        if (senderKey is null)
+        {
+            return new Opened(null, OpenStatus.NotAuthentic, envelope.MessageId);
+        }
+
+        var result = envelope.Open(_key, senderKey, new MessageContext(kind, from, to, conversation), meIsSender);
+        var status = result.Failure switch
+        {
+            OpenFailure.None => OpenStatus.Ok,
+            OpenFailure.OtherKey => OpenStatus.OtherKey,
+            _ => OpenStatus.NotAuthentic,
+        };
+        return new Opened(result.Text, status, envelope.MessageId, trusted);
+    }
+
+    public void Dispose()
+    {
+        _key.Dispose();
+        foreach (var key in _ownKeys.Values.Where(k => k != _key.Public))
+        {
+            key.Dispose();
+        }
+
+        foreach (var key in _contacts.Values.SelectMany(c => c.Keys.Values))
+        {
+            key.Dispose();
+        }
+    }
+
+    /// <summary>The listed keys whose self-signature verifies for <paramref name="owner"/>; forged or garbled entries are dropped.</summary>
+    private static Dictionary<string, IdentityPublicKey> VerifiedKeys(string owner, Keys keys)
+    {
+        var result = new Dictionary<string, IdentityPublicKey>(StringComparer.Ordinal);
+        foreach (var published in keys.Published)
+        {
+            var key = IdentityPublicKey.TryParse(published.AgreeKey, published.SignKey);
+            if (key is not null && key.VerifyBundle(owner, published.Signature) && !result.ContainsKey(key.Fingerprint))
+            {
+                result[key.Fingerprint] = key;
+            }
+            else
+            {
+                key?.Dispose();
+            }
+        }
+
+        return result;
+    }
+
+    private static KeyBackupInfo ToWire(SealedBackup backup) =>
+        new(backup.Fingerprint, Convert.ToBase64String(backup.Salt), backup.Iterations, Convert.ToBase64String(backup.Box));
+
+    private static SealedBackup FromWire(KeyBackupInfo info) =>
+        new(info.Fingerprint, WireBase64.DecodeOrEmpty(info.Salt), info.Iterations, WireBase64.DecodeOrEmpty(info.Sealed));
+}
