@@ -257,7 +257,15 @@ internal sealed partial class ChatApp
     /// under a second seq is a copy the server made.
     /// </summary>
     private Task<string?> OpenDirectAsync(Dm dm, string from, bool fromMe, long seq) =>
-        OpenAsync(dm.Message, MessageKind.Dm, from, fromMe ? dm.To : OwnId, "", id => _dmEnvelopes.TryAdd(id, seq) ? false : _dmEnvelopes[id] != seq);
+        OpenAsync(dm.Message, MessageKind.Dm, from, fromMe ? dm.To : OwnId, "", id =>
+        {
+            if (_dmEnvelopes.Count >= EnvelopesRemembered)
+            {
+                _dmEnvelopes.Clear(); // crude but bounded: a replay of a message this old is not caught
+            }
+
+            return !_dmEnvelopes.TryAdd(id, seq) && _dmEnvelopes[id] != seq;
+        });
 
     private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 

@@ -19,6 +19,9 @@ internal sealed partial class ChatApp
     /// <summary>Contacts whose key-change warning has been shown in this log-on (it is shown once, in full).</summary>
     private readonly HashSet<string> _warnedChanged = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Envelope IDs remembered for replay detection before the oldest are forgotten (a long session's memory stays bounded).</summary>
+    private const int EnvelopesRemembered = 50_000;
+
     /// <summary>Envelope IDs of DMs seen, with their seq: the same ID under another seq is a copy the server replayed.</summary>
     private readonly Dictionary<string, long> _dmEnvelopes = new(StringComparer.Ordinal);
 
@@ -162,7 +165,14 @@ internal sealed partial class ChatApp
 
         if (!opened.KeyTrusted && await LookUpAsync(e2e, from).ConfigureAwait(false) is { } contact)
         {
-            WarnKeyChanged(contact);
+            if (contact.Trust == KeyTrust.Changed)
+            {
+                WarnKeyChanged(contact);
+            }
+            else
+            {
+                console.WriteLine($"Warning: the next message from {contact.ClientId} is signed by a key of theirs you never accepted (/verify {contact.ClientId}).");
+            }
         }
 
         return opened.Text;
@@ -236,6 +246,17 @@ internal sealed partial class ChatApp
                 console.WriteLine($"A held chat message for {contact.ClientId} was not sent: that chat has ended.");
             }
         }
+    }
+
+    /// <summary>Whether a live CHAT's envelope was seen before: each is sent once, so a second copy is a replay.</summary>
+    private bool IsRepeatedChat(string envelopeId)
+    {
+        if (_chatEnvelopes.Count >= EnvelopesRemembered)
+        {
+            _chatEnvelopes.Clear(); // crude but bounded: a replay of a message this old is not caught
+        }
+
+        return !_chatEnvelopes.Add(envelopeId);
     }
 
     /// <summary>Seed 001's CHAT in a session, sealed to the peer.</summary>

@@ -133,7 +133,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             case Chat chat when chat.SessionId == _sessionId || chat.SessionId == _lastEndedSessionId:
                 // A message the peer sent as we ended the chat crossed our END_REQUEST: show it rather than lose it.
                 var from = chat.From ?? "?";
-                if (await OpenAsync(chat.Message, MessageKind.Chat, from, OwnId, chat.SessionId, id => !_chatEnvelopes.Add(id)).ConfigureAwait(false) is { } text)
+                if (await OpenAsync(chat.Message, MessageKind.Chat, from, OwnId, chat.SessionId, IsRepeatedChat).ConfigureAwait(false) is { } text)
                 {
                     console.WriteLine(Display.Line(chat.SentAt, null, from, text));
                 }

@@ -96,6 +96,27 @@ public sealed class UserInputTests
     [InlineData("!LIST ONLINE")]
     public void List_online_asks_only_for_who_is_online(string line) => Assert.Equal(new UserInput.List(OnlineOnly: true), UserInput.Parse(line, false));
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Verify_shows_or_confirms_a_safety_number_and_accept_trusts_a_changed_key_in_every_view(int viewNumber)
+    {
+        var view = (InputView)viewNumber;
+        Assert.Equal(new UserInput.Verify("bob", Confirmed: false), UserInput.Parse("/verify bob", view));
+        Assert.Equal(new UserInput.Verify("bob", Confirmed: true), UserInput.Parse("/verify bob YES", view));
+        Assert.Equal(new UserInput.AcceptKey("bob"), UserInput.Parse("/accept bob", view));
+    }
+
+    [Theory]
+    [InlineData("/verify")]
+    [InlineData("/verify bob no")]
+    [InlineData("/verify bob yes please")]
+    [InlineData("/accept")]
+    [InlineData("/accept bob carol")]
+    public void Verify_and_accept_with_other_arguments_are_unknown(string line) => Assert.IsType<UserInput.Unknown>(UserInput.Parse(line, InputView.Menu));
+
     [Fact]
     public void List_with_another_word_is_unknown() => Assert.IsType<UserInput.Unknown>(UserInput.Parse("/list everyone", false));
 

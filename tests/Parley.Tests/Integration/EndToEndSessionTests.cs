@@ -1,0 +1,181 @@
+using Parley.Client;
+using Parley.Client.EndToEnd;
+using Parley.Protocol.Messages;
+using Parley.Protocol.Security;
+using Parley.Protocol.Security.EndToEnd;
+using Parley.Storage;
+using Parley.Tests.Support;
+
+namespace Parley.Tests.Integration;
+
+/// <summary>
+/// The client library's end-to-end layer against a real server (issue #5): a key is made once and unlocked on every
+/// later log-on, contacts are trusted on first use and a changed key is caught, and a message opens only where it belongs.
+/// Each log-on here runs the backup's 600,000-iteration PBKDF2 once.
+/// </summary>
+public sealed class EndToEndSessionTests : IDisposable
+{
+    private readonly DirectoryInfo _state = Directory.CreateTempSubdirectory("parley-e2e-state-");
+
+    public void Dispose() => _state.Delete(recursive: true);
+
+    [Fact]
+    public async Task The_first_log_on_publishes_a_key_and_later_ones_unlock_the_same_key_from_the_backup()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw-alice");
+
+        string first;
+        await using (var connection = await server.LogOnAsync("alice", "pw-alice"))
+        {
+            using var session = await StartAsync(connection, "pw-alice");
+            first = session.PublicKey.Fingerprint;
+            Assert.Null(session.Notice);
+        }
+
+        await using (var again = await server.LogOnAsync("alice", "pw-alice"))
+        {
+            using var session = await EndToEndSession.StartAsync(again, "pw-alice", ContactBook.InMemory());
+            Assert.Equal(first, session.PublicKey.Fingerprint);
+            Assert.Null(session.Notice);
+        }
+
+        var stored = new KeyStore(server.Database).Get("alice")!;
+        Assert.Equal(first, Assert.Single(stored.Keys).Fingerprint);
+    }
+
+    [Fact]
+    public async Task After_an_admin_password_reset_the_backup_does_not_open_so_a_new_key_is_made_and_the_user_is_told()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw-alice");
+        string first;
+        await using (var connection = await server.LogOnAsync("alice", "pw-alice"))
+        {
+            using var session = await StartAsync(connection, "pw-alice");
+            first = session.PublicKey.Fingerprint;
+        }
+
+        new UserStore(server.Database).SetVerifier("alice", Scram.CreateVerifier("pw-reset", InProcessServer.FastIterations));
+        await using var reset = await server.LogOnAsync("alice", "pw-reset");
+        using var renewed = await StartAsync(reset, "pw-reset");
+
+        Assert.NotEqual(first, renewed.PublicKey.Fingerprint);
+        Assert.Contains("cannot be opened with this password", renewed.Notice, StringComparison.Ordinal);
+        var stored = new KeyStore(server.Database).Get("alice")!;
+        Assert.Equal([first, renewed.PublicKey.Fingerprint], stored.Keys.Select(k => k.Fingerprint));
+        Assert.Equal(renewed.PublicKey.Fingerprint, stored.Current);
+    }
+
+    [Fact]
+    public async Task A_contact_is_trusted_on_first_use_remembered_on_disk_and_a_changed_key_is_reported_until_accepted()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw-alice");
+        server.AddUser("bob", "pw-bob");
+        await using (var bobConnection = await server.LogOnAsync("bob", "pw-bob"))
+        {
+            using var bob = await StartAsync(bobConnection, "pw-bob");
+        }
+
+        await using (var aliceConnection = await server.LogOnAsync("alice", "pw-alice"))
+        {
+            using var alice = await StartAsync(aliceConnection, "pw-alice");
+            var contact = await alice.ContactAsync("BOB");
+            Assert.Equal(KeyTrust.Trusted, contact.Trust);
+            Assert.True(contact.FirstUse);
+            Assert.Equal("bob", contact.ClientId);
+        }
+
+        // Bob's key is replaced (his password was reset); alice's next run remembers the old one.
+        new UserStore(server.Database).SetVerifier("bob", Scram.CreateVerifier("pw-bob-2", InProcessServer.FastIterations));
+        await using (var bobConnection = await server.LogOnAsync("bob", "pw-bob-2"))
+        {
+            using var bob = await StartAsync(bobConnection, "pw-bob-2");
+        }
+
+        await using (var aliceConnection = await server.LogOnAsync("alice", "pw-alice"))
+        {
+            using var alice = await StartAsync(aliceConnection, "pw-alice");
+            var changed = await alice.ContactAsync("bob");
+            Assert.Equal(KeyTrust.Changed, changed.Trust);
+            Assert.False(changed.FirstUse);
+
+            alice.Accept(changed, verified: true);
+            Assert.Equal(KeyTrust.Verified, changed.Trust);
+        }
+
+        await using (var aliceConnection = await server.LogOnAsync("alice", "pw-alice"))
+        {
+            using var alice = await StartAsync(aliceConnection, "pw-alice");
+            Assert.Equal(KeyTrust.Verified, (await alice.ContactAsync("bob")).Trust);
+        }
+    }
+
+    [Fact]
+    public async Task A_user_without_a_key_and_an_unknown_user_are_told_apart()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw-alice");
+        server.AddUser("bob", "pw-bob");
+        await using var connection = await server.LogOnAsync("alice", "pw-alice");
+        using var alice = await StartAsync(connection, "pw-alice");
+
+        Assert.Equal(KeyTrust.NoKey, (await alice.ContactAsync("bob")).Trust);
+        Assert.Equal(KeyTrust.Unknown, (await alice.ContactAsync("nobody")).Trust);
+
+        // Bob logs on (publishing a key): alice's next lookup finds it, since "no key" is not remembered.
+        await using var bobConnection = await server.LogOnAsync("bob", "pw-bob");
+        using var bob = await StartAsync(bobConnection, "pw-bob");
+        Assert.Equal(KeyTrust.Trusted, (await alice.ContactAsync("bob")).Trust);
+    }
+
+    [Fact]
+    public async Task A_sealed_DM_opens_for_its_recipient_and_its_sender_and_fails_for_anyone_it_is_redirected_to()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        foreach (var id in new[] { "alice", "bob", "carol" })
+        {
+            server.AddUser(id, "pw-" + id);
+        }
+
+        await using var aliceConnection = await server.LogOnAsync("alice", "pw-alice");
+        await using var bobConnection = await server.LogOnAsync("bob", "pw-bob");
+        await using var carolConnection = await server.LogOnAsync("carol", "pw-carol");
+        using var alice = await StartAsync(aliceConnection, "pw-alice");
+        using var bob = await StartAsync(bobConnection, "pw-bob");
+        using var carol = await StartAsync(carolConnection, "pw-carol");
+
+        var envelope = alice.Seal(await alice.ContactAsync("bob"), MessageKind.Dm, "", "meet at noon");
+
+        var atBob = await bob.OpenAsync(envelope, MessageKind.Dm, "alice", "bob", "");
+        Assert.Equal(new Opened("meet at noon", OpenStatus.Ok, atBob.MessageId, KeyTrusted: true), atBob);
+        Assert.Equal("meet at noon", (await alice.OpenAsync(envelope, MessageKind.Dm, "alice", "bob", "")).Text);
+        Assert.Equal(OpenStatus.NotAuthentic, (await carol.OpenAsync(envelope, MessageKind.Dm, "alice", "carol", "")).Status);
+        Assert.Equal(OpenStatus.NotAuthentic, (await bob.OpenAsync(envelope, MessageKind.Chat, "alice", "bob", "s1")).Status);
+        Assert.Equal(OpenStatus.NotEncrypted, (await bob.OpenAsync("meet at noon", MessageKind.Dm, "alice", "bob", "")).Status);
+    }
+
+    [Fact]
+    public async Task The_contact_book_file_is_private_and_a_damaged_one_is_reported_not_replaced()
+    {
+        var book = ContactBook.Open(_state.FullName, "127.0.0.1:5300", "Alice");
+        book.Accept("bob", ["00112233445566778899aabbccddeeff"]);
+        var path = Path.Combine(_state.FullName, "127.0.0.1_5300", "alice", "contacts.json");
+        Assert.True(File.Exists(path));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+
+        Assert.Equal(["00112233445566778899aabbccddeeff"], ContactBook.Open(_state.FullName, "127.0.0.1:5300", "alice").Find("BOB")!.Accepted);
+
+        await File.WriteAllTextAsync(path, "{ not json");
+        var error = Assert.Throws<ParleyClientException>(() => ContactBook.Open(_state.FullName, "127.0.0.1:5300", "alice"));
+        Assert.Contains("damaged", error.Message, StringComparison.Ordinal);
+        Assert.Equal("{ not json", await File.ReadAllTextAsync(path));
+    }
+
+    private Task<EndToEndSession> StartAsync(ParleyConnection connection, string password) =>
+        EndToEndSession.StartAsync(connection, password, ContactBook.Open(_state.FullName, "test", connection.ClientId), new CancellationTokenSource(InProcessServer.Timeout).Token);
+}
