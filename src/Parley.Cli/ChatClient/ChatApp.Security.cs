@@ -248,6 +248,18 @@ internal sealed partial class ChatApp
         }
     }
 
+    /// <summary>
+    /// KEYS_CHANGED: forget the contact's cached keys, so the next message to them is checked against the new key.
+    /// A contact already dealt with in this log-on is looked up at once, so the warning comes before anything is typed.
+    /// </summary>
+    private async Task OnKeysChangedAsync(KeysChanged changed)
+    {
+        if (_e2e is { } e2e && e2e.Forget(changed.ClientId) && await LookUpAsync(e2e, changed.ClientId).ConfigureAwait(false) is { Trust: KeyTrust.Changed } contact)
+        {
+            WarnKeyChanged(contact);
+        }
+    }
+
     /// <summary>Whether a live CHAT's envelope was seen before: each is sent once, so a second copy is a replay.</summary>
     private bool IsRepeatedChat(string envelopeId)
     {

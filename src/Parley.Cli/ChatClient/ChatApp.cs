@@ -168,6 +168,9 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             case PasswdOk:
                 console.WriteLine("Password changed");
                 break;
+            case KeysChanged changed:
+                await OnKeysChangedAsync(changed).ConfigureAwait(false);
+                break;
             case Error error:
                 console.WriteLine($"Error: {Display.Clean(error.Text)}");
                 break;

@@ -140,6 +140,25 @@ public sealed class EndToEndSession : IDisposable
         return contact;
     }
 
+    /// <summary>
+    /// Drops what this session holds for <paramref name="clientId"/> after KEYS_CHANGED; true if anything was held
+    /// (the user has dealt with the contact in this log-on and should hear about it now).
+    /// </summary>
+    public bool Forget(string clientId)
+    {
+        if (!_contacts.Remove(clientId, out var contact))
+        {
+            return false;
+        }
+
+        foreach (var key in contact.Keys.Values)
+        {
+            key.Dispose();
+        }
+
+        return true;
+    }
+
     /// <summary>Trusts the contact's current key from now on (<c>/accept</c>), and marks it verified (<c>/verify … yes</c>).</summary>
     public void Accept(Contact contact, bool verified)
     {

@@ -30,3 +30,11 @@ public sealed record PublishedKey(string Fingerprint, string AgreeKey, string Si
 
 /// <summary>A wrapped private key (PROTOCOL.md §12.2): the key it holds, the PBKDF2 salt and count, and the AES-GCM box.</summary>
 public sealed record KeyBackupInfo(string Fingerprint, string Salt, int Iterations, string Sealed);
+
+/// <summary>
+/// Server → every other online client when <c>ClientId</c> replaced their current identity key with
+/// <c>Fingerprint</c> (not at their first publication, which no one can have cached): a client forgets the keys it
+/// holds for them, so its next message is checked against the new key (and held, with a warning) rather than sealed
+/// to a key its owner no longer has.
+/// </summary>
+public sealed record KeysChanged(string ClientId, string Fingerprint) : ParleyMessage;

@@ -53,4 +53,5 @@ namespace Parley.Protocol.Messages;
 [JsonDerivedType(typeof(KeysOk), "KEYS_OK")]
 [JsonDerivedType(typeof(KeysGet), "KEYS_GET")]
 [JsonDerivedType(typeof(Keys), "KEYS")]
+[JsonDerivedType(typeof(KeysChanged), "KEYS_CHANGED")]
 public abstract record ParleyMessage;

@@ -14,7 +14,7 @@ namespace Parley.Server.Accounts;
 /// arrive sealed under a key derived from a password it never sees. Clients trust a key only on first use or after
 /// /verify; the server's word is not enough (docs/SECURITY.md).
 /// </summary>
-internal sealed class KeyDirectory(ParleyServerOptions options, KeyStore keys, TimeProvider time, ILogger<KeyDirectory> logger)
+internal sealed class KeyDirectory(ParleyServerOptions options, KeyStore keys, Routing.ChatRouter router, TimeProvider time, ILogger<KeyDirectory> logger)
 {
     public ParleyMessage Publish(ClientConnection client, KeysPut put)
     {
@@ -30,10 +30,16 @@ internal sealed class KeyDirectory(ParleyServerOptions options, KeyStore keys, T
         }
 
         var stored = new StoredIdentityKey(key.Fingerprint, key.AgreeKey, key.SignKey, WireBase64.DecodeOrEmpty(put.Signature), time.GetUtcNow());
+        var previous = keys.Get(client.ClientId)?.Current;
         switch (keys.Publish(client.ClientId, stored, backup, options.KeysPerUser))
         {
             case PublishStatus.Published:
                 logger.LogInformation("{ClientId} published identity key {Fingerprint}", client.ClientId, key.Fingerprint);
+                if (previous is not null && previous != key.Fingerprint)
+                {
+                    AnnounceChange(client, key.Fingerprint);
+                }
+
                 return new KeysOk(key.Fingerprint);
             case PublishStatus.TooManyKeys:
                 return new Error(ErrorCodes.TooManyKeys, $"You have published {options.KeysPerUser} identity keys, the server's limit; ask its administrator.");
@@ -57,6 +63,22 @@ internal sealed class KeyDirectory(ParleyServerOptions options, KeyStore keys, T
             ? new KeyBackupInfo(b.Fingerprint, Convert.ToBase64String(b.Salt), b.Iterations, Convert.ToBase64String(b.Box))
             : null;
         return new Keys(found.ClientId, published, found.Current, backup, Known: true);
+    }
+
+    /// <summary>
+    /// KEYS_CHANGED to everyone else online. O(online clients), but only when a key is replaced (a password reset),
+    /// not at a user's first publication; TryEnqueue never waits on a slow client.
+    /// </summary>
+    private void AnnounceChange(ClientConnection owner, string fingerprint)
+    {
+        var notice = new KeysChanged(owner.ClientId, fingerprint);
+        foreach (var other in router.Snapshot())
+        {
+            if (!ReferenceEquals(other, owner))
+            {
+                other.TryEnqueue(notice);
+            }
+        }
     }
 
     public static string BackupRule =>

@@ -42,7 +42,7 @@ public sealed class MessagingScenarioTests
     public async Task Offline_messages_are_counted_at_log_on_per_sender_and_shown_in_the_conversation()
     {
         await using var server = await ServerProcess.StartAsync();
-        await server.AddUserAsync("bob", "bob-password");
+        await LogOnOnceAsync(server, "bob");
         await using (var alice = await LogOnAsync(server, "alice", NoRoom))
         await using (var carol = await LogOnAsync(server, "carol", NoRoom))
         {
@@ -80,7 +80,7 @@ public sealed class MessagingScenarioTests
         ServerProcess restarted;
         try
         {
-            await server.AddUserAsync("bob", "bob-password");
+            await LogOnOnceAsync(server, "bob");
             await using (var alice = await LogOnAsync(server, "alice", NoRoom))
             {
                 await SendOfflineAsync(alice, "bob", "kept across a restart");
@@ -167,7 +167,7 @@ public sealed class MessagingScenarioTests
     public async Task A_full_offline_queue_is_told_to_the_sender_and_the_message_is_not_kept()
     {
         await using var server = await ServerProcess.StartAsync("--max-offline-messages", "2");
-        await server.AddUserAsync("bob", "bob-password");
+        await LogOnOnceAsync(server, "bob");
         await using var alice = await LogOnAsync(server, "alice", NoRoom);
         await SendOfflineAsync(alice, "bob", "one");
         await SendOfflineAsync(alice, "bob", "two");
@@ -325,6 +325,22 @@ public sealed class MessagingScenarioTests
         await client.SendLineAsync("Log on");
         await client.ExpectLineAsync("Connected");
         return client;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="clientId"/> and logs it on once, then off: the first log-on makes and publishes its
+    /// encryption key (issue #5), without which nobody can send it a direct message. Returns once the server has
+    /// seen it leave, so a DM sent next finds it offline.
+    /// </summary>
+    private static async Task LogOnOnceAsync(ServerProcess server, string clientId)
+    {
+        await using (var client = await LogOnAsync(server, clientId, NoRoom))
+        {
+            await client.SendLineAsync("/quit");
+            Assert.Equal(0, await client.WaitForExitAsync());
+        }
+
+        await server.Process.WaitForStderrAsync(l => l.Contains($"{clientId} disconnected", StringComparison.Ordinal));
     }
 
     private static async Task SendOfflineAsync(ParleyProcess from, string to, string text)

@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Parley.Tests.Support;
+
+/// <summary>
+/// A loopback TCP proxy that forwards both directions and records every byte: what a network attacker between the
+/// clients and the server captures (issue #5). Start it first, give its <see cref="Port"/> to the server as
+/// <c>--advertise-tcp-port</c> (clients then connect here), and once the server is up point it at the server's real
+/// TCP port with <see cref="ForwardTo"/>; a connection accepted before that is dropped.
+/// </summary>
+internal sealed class TcpTap : IAsyncDisposable
+{
+    private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private readonly List<MemoryStream> _captures = [];
+    private readonly List<Socket> _sockets = [];
+    private readonly List<Task> _pumps = [];
+    private readonly Task _accepting;
+    private int _target;
+    private int _connections;
+
+    private TcpTap()
+    {
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _listener.Listen(64);
+        Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
+        _accepting = AcceptAsync();
+    }
+
+    public static TcpTap Start() => new();
+
+    /// <summary>The loopback port the tap listens on.</summary>
+    public int Port { get; }
+
+    /// <summary>Connections forwarded so far.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Every byte forwarded so far: one array per connection and direction, each in the order it was sent.</summary>
+    public IReadOnlyList<byte[]> Captures
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _captures.Select(c => c.ToArray())];
+            }
+        }
+    }
+
+    /// <summary>Where accepted connections are forwarded: 127.0.0.1:<paramref name="port"/>.</summary>
+    public void ForwardTo(int port) => Volatile.Write(ref _target, port);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Dispose();
+        Task[] pumps;
+        lock (_gate)
+        {
+            foreach (var socket in _sockets)
+            {
+                socket.Dispose();
+            }
+
+            pumps = [.. _pumps];
+        }
+
+        await Task.WhenAll([_accepting, .. pumps]).WaitAsync(TimeSpan.FromSeconds(10));
+        _stop.Dispose();
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            var target = Volatile.Read(ref _target);
+            var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                if (target == 0)
+                {
+                    throw new SocketException((int)SocketError.ConnectionRefused);
+                }
+
+                await server.ConnectAsync(new IPEndPoint(IPAddress.Loopback, target), _stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                client.Dispose();
+                server.Dispose();
+                continue;
+            }
+
+            var up = new MemoryStream();
+            var down = new MemoryStream();
+            lock (_gate)
+            {
+                _captures.Add(up);
+                _captures.Add(down);
+                _sockets.Add(client);
+                _sockets.Add(server);
+                _pumps.Add(PumpAsync(client, server, up));
+                _pumps.Add(PumpAsync(server, client, down));
+            }
+
+            Interlocked.Increment(ref _connections);
+        }
+    }
+
+    /// <summary>Copies <paramref name="from"/> to <paramref name="to"/>, recording each chunk before forwarding it.</summary>
+    private async Task PumpAsync(Socket from, Socket to, MemoryStream record)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                var n = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
+                if (n == 0)
+                {
+                    to.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+
+                lock (_gate)
+                {
+                    record.Write(buffer, 0, n);
+                }
+
+                for (var sent = 0; sent < n;)
+                {
+                    sent += await to.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None, _stop.Token);
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            // One side reset or the tap is closing: end the other side too, as a broken link would.
+            from.Dispose();
+            to.Dispose();
+        }
+    }
+}
