@@ -8,8 +8,11 @@ public sealed record StoredIdentityKey(string Fingerprint, byte[] AgreeKey, byte
 /// <summary>A password-wrapped private identity key; the server cannot open it (docs/PROTOCOL.md §12.2).</summary>
 public sealed record StoredBackup(string Fingerprint, byte[] Salt, int Iterations, byte[] Box);
 
-/// <summary>A user's keys: all they ever published (oldest first), and the backup, whose key is the current one.</summary>
-public sealed record UserKeys(string ClientId, IReadOnlyList<StoredIdentityKey> Keys, StoredBackup? Backup)
+/// <summary>
+/// A user's keys: all they ever published (oldest first), and the backup, whose key is the current one.
+/// <c>Known</c> is false for a removed user, whose keys stay (without a backup) so their old messages verify.
+/// </summary>
+public sealed record UserKeys(string ClientId, IReadOnlyList<StoredIdentityKey> Keys, StoredBackup? Backup, bool Known = true)
 {
     public string? Current => Backup?.Fingerprint;
 }
@@ -23,8 +26,9 @@ public enum PublishStatus
 }
 
 /// <summary>
-/// The public-key directory (issue #5): identity keys and backups, in tables that cascade from <c>users</c>, so a
-/// removed account's keys go with it and a re-created ID starts with none (its contacts see a key change).
+/// The public-key directory (issue #5): identity keys and backups. A removed account's backup goes with it (it is
+/// that person's private key); its public keys stay, so the people it wrote to can still verify those messages. A
+/// re-created ID starts with no current key, and the key its new owner publishes is a change to their contacts.
 /// </summary>
 public sealed class KeyStore(ParleyDatabase database)
 {
@@ -60,8 +64,9 @@ public sealed class KeyStore(ParleyDatabase database)
         }
 
         command.CommandText = """
-            INSERT OR IGNORE INTO identity_keys(client_id, fingerprint, agree_key, sign_key, signature, published_at)
-                VALUES ((SELECT client_id FROM users WHERE client_id = $id), $fp, $agree, $sign, $sig, $at);
+            INSERT INTO identity_keys(client_id, fingerprint, agree_key, sign_key, signature, published_at)
+                VALUES ((SELECT client_id FROM users WHERE client_id = $id), $fp, $agree, $sign, $sig, $at)
+            ON CONFLICT(client_id, fingerprint) DO NOTHING;
             """;
         command.Parameters.AddWithValue("$agree", key.AgreeKey);
         command.Parameters.AddWithValue("$sign", key.SignKey);
@@ -73,27 +78,31 @@ public sealed class KeyStore(ParleyDatabase database)
         return PublishStatus.Published;
     }
 
-    /// <summary>The user's keys and backup; null when there is no such user.</summary>
+    /// <summary>The user's keys and backup; a removed user's keys without one; null when the ID never had either.</summary>
     public UserKeys? Get(string clientId)
     {
         using var connection = database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT client_id FROM users WHERE client_id = $id;";
         command.Parameters.AddWithValue("$id", clientId);
-        if (command.ExecuteScalar() is not string canonical)
-        {
-            return null;
-        }
+        var canonical = command.ExecuteScalar() as string;
 
-        command.CommandText = "SELECT fingerprint, agree_key, sign_key, signature, published_at FROM identity_keys WHERE client_id = $id ORDER BY id;";
+        command.CommandText = "SELECT fingerprint, agree_key, sign_key, signature, published_at, client_id FROM identity_keys WHERE client_id = $id ORDER BY id;";
         var keys = new List<StoredIdentityKey>();
+        string? keyOwner = null;
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
             {
                 keys.Add(new StoredIdentityKey(reader.GetString(0), (byte[])reader[1], (byte[])reader[2], (byte[])reader[3],
                     DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
+                keyOwner = reader.GetString(5);
             }
+        }
+
+        if (canonical is null)
+        {
+            return keyOwner is null ? null : new UserKeys(keyOwner, keys, Backup: null, Known: false);
         }
 
         command.CommandText = "SELECT fingerprint, salt, iterations, box FROM key_backups WHERE client_id = $id;";

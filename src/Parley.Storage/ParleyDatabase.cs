@@ -140,12 +140,13 @@ public sealed class ParleyDatabase
 
         if (version < 4)
         {
-            // Schema 4 (issue #5): the public-key directory. Every identity key a user published stays, so their old
-            // messages remain verifiable; the backup names the current key. Both go when the user is removed.
+            // Schema 4 (issue #5): the public-key directory. Every identity key a user published stays, even after the
+            // user is removed, so their old messages remain verifiable for the people they wrote to (public keys are
+            // not secret). The backup names the current key and goes with the user.
             command.CommandText = """
                 CREATE TABLE identity_keys(
                     id INTEGER PRIMARY KEY,
-                    client_id TEXT NOT NULL COLLATE NOCASE REFERENCES users(client_id) ON DELETE CASCADE,
+                    client_id TEXT NOT NULL COLLATE NOCASE,
                     fingerprint TEXT NOT NULL,
                     agree_key BLOB NOT NULL,
                     sign_key BLOB NOT NULL,

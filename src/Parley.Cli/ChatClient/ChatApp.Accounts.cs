@@ -195,6 +195,13 @@ internal sealed partial class ChatApp
             return;
         }
 
+        if (_e2e is null)
+        {
+            // The key's backup is wrapped under the current password; changing it without re-wrapping would lose the key.
+            console.WriteLine($"Your password was not changed: your encryption key is not unlocked ({Display.Clean(_e2eUnavailable ?? "unknown reason")}), so its backup could not be re-wrapped.");
+            return;
+        }
+
         try
         {
             // The answer (PASSWD_OK or an ERROR) arrives with the other server events.

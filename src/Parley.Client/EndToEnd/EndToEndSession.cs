@@ -78,6 +78,13 @@ public sealed class EndToEndSession : IDisposable
             notice = "Your encryption key backup cannot be opened with this password (was it reset by the administrator?). " +
                 "A new key was made: messages sent to your old key cannot be read, and your contacts will be told your key changed.";
         }
+        else if (own.Count > 0)
+        {
+            // Keys published under this ID before, but no backup: an account re-created under an old ID, or a
+            // server that lost or withheld the backup. Either way the user must know their contacts will be warned.
+            notice = "The server has earlier encryption keys under your ID but no backup of them (a new account under an old ID, or the server lost it). " +
+                "A new key was made: messages sent to the earlier key cannot be read here, and your contacts will be told the key changed.";
+        }
 
         var key = IdentityKey.Create();
         var sealedBackup = await Task.Run(() => KeyBackup.Seal(key, me, password), cancellationToken).ConfigureAwait(false);
@@ -188,7 +195,8 @@ public sealed class EndToEndSession : IDisposable
     {
         if (SealedMessage.TryParse(body) is not { } envelope)
         {
-            return new Opened(null, OpenStatus.NotEncrypted);
+            // A broken envelope is a failed check, not plain text: it claims to be one.
+            return new Opened(null, SealedMessage.IsEnvelope(body) ? OpenStatus.NotAuthentic : OpenStatus.NotEncrypted);
         }
 
         var meIsSender = ClientIds.Comparer.Equals(from, ClientId);

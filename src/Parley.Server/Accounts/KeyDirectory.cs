@@ -30,19 +30,20 @@ internal sealed class KeyDirectory(ParleyServerOptions options, KeyStore keys, R
         }
 
         var stored = new StoredIdentityKey(key.Fingerprint, key.AgreeKey, key.SignKey, WireBase64.DecodeOrEmpty(put.Signature), time.GetUtcNow());
-        var previous = keys.Get(client.ClientId)?.Current;
+        var before = keys.Get(client.ClientId);
         switch (keys.Publish(client.ClientId, stored, backup, options.KeysPerUser))
         {
             case PublishStatus.Published:
                 logger.LogInformation("{ClientId} published identity key {Fingerprint}", client.ClientId, key.Fingerprint);
-                if (previous is not null && previous != key.Fingerprint)
+                if (before is { Keys.Count: > 0 } && before.Current != key.Fingerprint)
                 {
+                    // A replaced key (or a re-created ID's first): whoever cached the old one must not seal to it.
                     AnnounceChange(client, key.Fingerprint);
                 }
 
                 return new KeysOk(key.Fingerprint);
             case PublishStatus.TooManyKeys:
-                return new Error(ErrorCodes.TooManyKeys, $"You have published {options.KeysPerUser} identity keys, the server's limit; ask its administrator.");
+                return new Error(ErrorCodes.TooManyKeys, $"You have published {options.KeysPerUser} identity keys, the server's limit; its administrator can raise --max-keys-per-user.");
             default:
                 return new Error(ErrorCodes.AccountRemoved, "Your account no longer exists.");
         }
@@ -56,13 +57,13 @@ internal sealed class KeyDirectory(ParleyServerOptions options, KeyStore keys, R
             return new Keys(clientId, []);
         }
 
-        var own = ClientIds.Comparer.Equals(found.ClientId, client.ClientId);
+        var own = found.Known && ClientIds.Comparer.Equals(found.ClientId, client.ClientId);
         var published = found.Keys.Select(k => new PublishedKey(k.Fingerprint, Convert.ToBase64String(k.AgreeKey), Convert.ToBase64String(k.SignKey),
             Convert.ToBase64String(k.Signature), k.PublishedAt.ToUnixTimeMilliseconds())).ToArray();
         var backup = own && found.Backup is { } b
             ? new KeyBackupInfo(b.Fingerprint, Convert.ToBase64String(b.Salt), b.Iterations, Convert.ToBase64String(b.Box))
             : null;
-        return new Keys(found.ClientId, published, found.Current, backup, Known: true);
+        return new Keys(found.ClientId, published, found.Current, backup, Known: found.Known);
     }
 
     /// <summary>

@@ -358,6 +358,37 @@ public sealed partial class EncryptionScenarioTests
     }
 
     /// <summary>Adds <paramref name="clientId"/> (password "&lt;id&gt;-password"), starts its client with no room and logs it on.</summary>
+    [Fact]
+    public async Task A_damaged_contact_book_turns_encryption_off_loudly_and_blocks_a_password_change_that_would_lose_the_key()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        await LogOnOnceAsync(server, "bob");
+        await LogOnOnceAsync(server, "alice");
+        var contacts = ContactsFile(server.ClientStateDirectory, server, "alice");
+        await File.WriteAllTextAsync(contacts, "{ damaged");
+
+        await using var alice = await LogOnAsync(server, "alice", add: false);
+        var warning = await alice.ExpectLineAsync(new System.Text.RegularExpressions.Regex(
+            @"^Warning: end-to-end encryption is not available \(.*contacts\.json is damaged.*\); chats and direct messages cannot be sent or read\.$"));
+        Assert.NotNull(warning);
+
+        await alice.SendLineAsync("/dm bob should not leave");
+        await alice.ExpectLineAsync(new System.Text.RegularExpressions.Regex(@"^Not sent: end-to-end encryption is not available \(.*\)\.$"));
+
+        // /passwd would leave the key's backup under the old password: refused, and the old password still works.
+        await alice.SendLineAsync("/passwd");
+        await alice.SendLineAsync("a-brand-new-password");
+        await alice.ExpectLineAsync(new System.Text.RegularExpressions.Regex(@"^Your password was not changed: your encryption key is not unlocked \(.*\), so its backup could not be re-wrapped\.$"));
+        Assert.Equal("{ damaged", await File.ReadAllTextAsync(contacts)); // reported, never overwritten
+        await alice.SendLineAsync("/quit");
+        Assert.Equal(0, await alice.WaitForExitAsync());
+
+        File.Delete(contacts);
+        await using var again = await LogOnAsync(server, "alice", add: false);
+        await again.SendLineAsync("/dm bob now it leaves");
+        await again.ExpectLineAsync("Message sent");
+    }
+
     private static async Task<ParleyProcess> LogOnAsync(ServerProcess server, string clientId, bool add = true)
     {
         var password = clientId + "-password";

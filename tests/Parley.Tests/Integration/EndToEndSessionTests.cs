@@ -154,6 +154,59 @@ public sealed class EndToEndSessionTests : IDisposable
         Assert.Equal(OpenStatus.NotAuthentic, (await carol.OpenAsync(envelope, MessageKind.Dm, "alice", "carol", "")).Status);
         Assert.Equal(OpenStatus.NotAuthentic, (await bob.OpenAsync(envelope, MessageKind.Chat, "alice", "bob", "s1")).Status);
         Assert.Equal(OpenStatus.NotEncrypted, (await bob.OpenAsync("meet at noon", MessageKind.Dm, "alice", "bob", "")).Status);
+        Assert.Equal(OpenStatus.NotAuthentic, (await bob.OpenAsync("e2e1:not-an-envelope", MessageKind.Dm, "alice", "bob", "")).Status);
+    }
+
+    [Fact]
+    public async Task A_removed_users_old_messages_still_verify_but_nothing_new_can_be_sealed_to_them()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw-alice");
+        server.AddUser("bob", "pw-bob");
+        string envelope;
+        await using (var aliceConnection = await server.LogOnAsync("alice", "pw-alice"))
+        {
+            using var alice = await StartAsync(aliceConnection, "pw-alice");
+            await using var bobConnection = await server.LogOnAsync("bob", "pw-bob");
+            using var bob = await StartAsync(bobConnection, "pw-bob");
+            envelope = alice.Seal(await alice.ContactAsync("bob"), MessageKind.Dm, "", "kept for the record");
+        }
+
+        Assert.True(new UserStore(server.Database).Remove("alice"));
+
+        await using var again = await server.LogOnAsync("bob", "pw-bob");
+        using var bobAgain = await EndToEndSession.StartAsync(again, "pw-bob", ContactBook.InMemory());
+        Assert.Equal("kept for the record", (await bobAgain.OpenAsync(envelope, MessageKind.Dm, "alice", "bob", "")).Text);
+        var gone = await bobAgain.ContactAsync("alice");
+        Assert.Null(gone.Current);
+        Assert.Equal(KeyTrust.Unknown, gone.Trust);
+    }
+
+    [Fact]
+    public async Task Keys_without_a_backup_get_a_new_key_and_the_user_is_told()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw-alice");
+        string first;
+        await using (var connection = await server.LogOnAsync("alice", "pw-alice"))
+        {
+            using var session = await StartAsync(connection, "pw-alice");
+            first = session.PublicKey.Fingerprint;
+        }
+
+        // The server loses (or withholds) the backup.
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.Database.Path};Pooling=False"))
+        {
+            db.Open();
+            using var delete = db.CreateCommand();
+            delete.CommandText = "DELETE FROM key_backups;";
+            Assert.Equal(1, delete.ExecuteNonQuery());
+        }
+
+        await using var again = await server.LogOnAsync("alice", "pw-alice");
+        using var renewed = await StartAsync(again, "pw-alice");
+        Assert.NotEqual(first, renewed.PublicKey.Fingerprint);
+        Assert.Contains("no backup of them", renewed.Notice, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -130,18 +130,26 @@ public sealed class KeyStoreTests : IDisposable
     }
 
     [Fact]
-    public void A_removed_user_takes_their_keys_and_backup_and_a_re_created_ID_starts_with_none()
+    public void A_removed_user_takes_their_backup_but_leaves_their_public_keys_and_a_re_created_ID_has_no_current_key()
     {
         var alices = NewKey();
         var bobs = NewKey();
         _keys.Publish("alice", alices, NewBackup(alices), Limit);
         _keys.Publish("bob", bobs, NewBackup(bobs), Limit);
 
+        // Removed: the private key's backup is gone; the public key stays, so alice's old messages still verify.
         Assert.True(_users.Remove("alice"));
-        Assert.Null(_keys.Get("alice"));
+        var removed = _keys.Get("ALICE")!;
+        Assert.False(removed.Known);
+        Assert.Equal("Alice", removed.ClientId); // the spelling it had
+        Assert.Equal([alices.Fingerprint], removed.Keys.Select(k => k.Fingerprint));
+        Assert.Null(removed.Backup);
+        Assert.Equal(PublishStatus.NoSuchUser, _keys.Publish("alice", NewKey(), NewBackup(alices), Limit));
+
+        // Re-created: a new person under the old ID, with no current key until they publish one.
         Assert.True(_users.TryAdd("alice", TempDatabase.NewVerifier()));
         var found = _keys.Get("alice")!;
-        Assert.Empty(found.Keys);
+        Assert.True(found.Known);
         Assert.Null(found.Backup);
         Assert.Null(found.Current);
 

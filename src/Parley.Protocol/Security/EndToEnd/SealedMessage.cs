@@ -214,7 +214,7 @@ public sealed class SealedMessage
         return kek;
     }
 
-    /// <summary>The wrap's associated data: the context and the envelope up to the ephemeral key; its nonce is zero, as each KEK seals one CEK.</summary>
+    /// <summary>The wrap's associated data: the context and the envelope up to the recipient wrap (the ephemeral key included); its nonce is zero, as each KEK seals one CEK.</summary>
     private static byte[] WrapAad(byte[] contextBytes, byte[] raw) => [.. contextBytes, .. raw.AsSpan(0, RecipientWrapOffset)];
 
     private static void Wrap(byte[] secret, byte[] raw, WrapRole role, byte[] holderAgreeKey, byte[] contextBytes, byte[] cek)
