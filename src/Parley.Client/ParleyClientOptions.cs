@@ -28,6 +28,9 @@ public sealed record ParleyClientOptions
     /// </summary>
     public int MaxIterations { get; init; } = Scram.MaximumIterations;
 
+    /// <summary>How long a request over the TCP link (a key lookup, a key publication) waits for its answer.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Incoming messages buffered before the client stops reading from the socket.</summary>
     public int EventQueueCapacity { get; init; } = 1024;
 }

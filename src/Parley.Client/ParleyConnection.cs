@@ -33,7 +33,9 @@ public sealed class ParleyConnection : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<Keys>> _keyRequests = new(StringComparer.OrdinalIgnoreCase);
     private TaskCompletionSource<KeysOk>? _publish;
 
-    private ParleyConnection(TcpClient tcp, MessageChannel channel, Connected connected, LogOnTicket ticket, int eventCapacity)
+    private readonly TimeSpan _requestTimeout;
+
+    private ParleyConnection(TcpClient tcp, MessageChannel channel, Connected connected, LogOnTicket ticket, int eventCapacity, TimeSpan requestTimeout)
     {
         // Only the salt and iteration count are kept: a password change must prove the old password afresh.
         _verifier = new ScramVerifier(ticket.Salt, ticket.Iterations, [], []);
@@ -43,6 +45,7 @@ public sealed class ParleyConnection : IAsyncDisposable
         _channel = channel;
         ClientId = connected.ClientId;
         ActivityTimeout = TimeSpan.FromSeconds(connected.ActivityTimeoutSeconds);
+        _requestTimeout = requestTimeout;
         KeepAliveInterval = TimeSpan.FromSeconds(connected.KeepAliveSeconds);
         MaxMessageBytes = connected.MaxMessageBytes;
         Unread = connected.Unread ?? [];
@@ -108,7 +111,7 @@ public sealed class ParleyConnection : IAsyncDisposable
             var first = await ReadFirstAsync(channel, deadline.Token).ConfigureAwait(false);
             return first switch
             {
-                Connected connected => new ParleyConnection(tcp, channel, connected, ticket, options.EventQueueCapacity),
+                Connected connected => new ParleyConnection(tcp, channel, connected, ticket, options.EventQueueCapacity, options.RequestTimeout),
                 Error error => throw new ParleyClientException(ClientFailure.Refused, error.Text),
                 _ => throw new ParleyClientException(ClientFailure.Refused, "The server did not answer CONNECT with CONNECTED."),
             };
@@ -167,16 +170,17 @@ public sealed class ParleyConnection : IAsyncDisposable
     /// KEYS_GET (issue #5): every identity key <paramref name="clientId"/> published, and my backup when it is me.
     /// Concurrent requests for one ID share the answer. Fails with <see cref="ParleyClientException"/> if the link ends first.
     /// </summary>
+    /// Every failure, a timeout (<see cref="ParleyClientOptions.RequestTimeout"/>) included, is a <see cref="ParleyClientException"/>.
     public async Task<Keys> GetKeysAsync(string clientId, CancellationToken cancellationToken = default)
     {
         var pending = new TaskCompletionSource<Keys>(TaskCreationOptions.RunContinuationsAsynchronously);
         var request = _keyRequests.GetOrAdd(clientId, pending);
         if (ReferenceEquals(request, pending))
         {
-            await SendAsync(new KeysGet(clientId), cancellationToken).ConfigureAwait(false);
+            await SendRequestAsync(new KeysGet(clientId), pending, () => _keyRequests.TryRemove(new(clientId, pending)), cancellationToken).ConfigureAwait(false);
         }
 
-        return await request.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await AwaitAnswerAsync(request.Task, () => _keyRequests.TryRemove(new(clientId, request)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>KEYS_PUT (issue #5): publishes my identity keys and their backup; returns the stored fingerprint or throws with the server's reason.</summary>
@@ -188,8 +192,45 @@ public sealed class ParleyConnection : IAsyncDisposable
             throw new InvalidOperationException("A key publication is already in flight.");
         }
 
-        await SendAsync(keys, cancellationToken).ConfigureAwait(false);
-        return (await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false)).Fingerprint;
+        void Forget() => Interlocked.CompareExchange(ref _publish, null, pending);
+        await SendRequestAsync(keys, pending, Forget, cancellationToken).ConfigureAwait(false);
+        return (await AwaitAnswerAsync(pending.Task, Forget, cancellationToken).ConfigureAwait(false)).Fingerprint;
+    }
+
+    /// <summary>Sends a request whose answer <paramref name="pending"/> awaits; a link already closed, or closing under the send, fails it at once.</summary>
+    private async Task SendRequestAsync<T>(ParleyMessage request, TaskCompletionSource<T> pending, Action forget, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Checked after registering: the receive loop fails what is registered when it ends, this catches the rest.
+            if (CloseReason is not null)
+            {
+                throw new IOException("closed");
+            }
+
+            await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or SocketException or ProtocolException)
+        {
+            forget();
+            var lost = new ParleyClientException(ClientFailure.ConnectionLost, $"The connection ended ({CloseReason ?? e.Message}).");
+            pending.TrySetException(lost);
+            throw lost;
+        }
+    }
+
+    private async Task<T> AwaitAnswerAsync<T>(Task<T> answer, Action forget, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await answer.WaitAsync(_requestTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            forget();
+            throw new ParleyClientException(ClientFailure.ServerUnreachable,
+                $"The server did not answer within {_requestTimeout.TotalSeconds:0.#} s (it may not support end-to-end encryption).");
+        }
     }
 
     /// <summary>Seed 001 step 7: says LOG_OFF and tears down the TCP connection.</summary>
@@ -311,6 +352,17 @@ public sealed class ParleyConnection : IAsyncDisposable
                 return true;
             case Error { Code: ErrorCodes.KeysInvalid or ErrorCodes.TooManyKeys } error when Volatile.Read(ref _publish) is not null:
                 Interlocked.Exchange(ref _publish, null)?.TrySetException(new ParleyClientException(ClientFailure.Refused, error.Text));
+                return true;
+            case Error { Code: ErrorCodes.UnknownMsgType } error when !_keyRequests.IsEmpty || Volatile.Read(ref _publish) is not null:
+                // A server from before issue #5 does not know KEYS_GET/KEYS_PUT: fail what waits instead of timing out.
+                var refused = new ParleyClientException(ClientFailure.Refused, $"The server does not support end-to-end encryption ({error.Text}).");
+                foreach (var request in _keyRequests.Values)
+                {
+                    request.TrySetException(refused);
+                }
+
+                _keyRequests.Clear();
+                Interlocked.Exchange(ref _publish, null)?.TrySetException(refused);
                 return true;
             default:
                 return false;

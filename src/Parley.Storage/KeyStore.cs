@@ -23,6 +23,9 @@ public enum PublishStatus
     Published,
     NoSuchUser,
     TooManyKeys,
+
+    /// <summary>The key was replaced by a newer one; making it current again would be a silent rollback (and a cheap way to flood KEYS_CHANGED).</summary>
+    Retired,
 }
 
 /// <summary>
@@ -33,8 +36,9 @@ public enum PublishStatus
 public sealed class KeyStore(ParleyDatabase database)
 {
     /// <summary>
-    /// Makes <paramref name="key"/> the user's current key, with its backup, in one transaction. A key already
-    /// published becomes current again without counting twice; a new one is refused past <paramref name="maxKeys"/>.
+    /// Makes <paramref name="key"/> the user's current key, with its backup, in one transaction. Publishing the
+    /// current key again (a retry) only replaces its backup; an older key is <see cref="PublishStatus.Retired"/>;
+    /// a new one is refused past <paramref name="maxKeys"/>.
     /// </summary>
     public PublishStatus Publish(string clientId, StoredIdentityKey key, StoredBackup backup, int maxKeys)
     {
@@ -45,7 +49,8 @@ public sealed class KeyStore(ParleyDatabase database)
         command.CommandText = """
             SELECT (SELECT client_id FROM users WHERE client_id = $id),
                    (SELECT count(*) FROM identity_keys WHERE client_id = $id),
-                   (SELECT count(*) FROM identity_keys WHERE client_id = $id AND fingerprint = $fp);
+                   (SELECT count(*) FROM identity_keys WHERE client_id = $id AND fingerprint = $fp),
+                   (SELECT fingerprint FROM key_backups WHERE client_id = $id);
             """;
         command.Parameters.AddWithValue("$id", clientId);
         command.Parameters.AddWithValue("$fp", key.Fingerprint);
@@ -57,7 +62,13 @@ public sealed class KeyStore(ParleyDatabase database)
                 return PublishStatus.NoSuchUser;
             }
 
-            if (reader.GetInt64(2) == 0 && reader.GetInt64(1) >= maxKeys)
+            var known = reader.GetInt64(2) > 0;
+            if (known && (reader.IsDBNull(3) || reader.GetString(3) != key.Fingerprint))
+            {
+                return PublishStatus.Retired;
+            }
+
+            if (!known && reader.GetInt64(1) >= maxKeys)
             {
                 return PublishStatus.TooManyKeys;
             }

@@ -59,11 +59,7 @@ internal sealed partial class ChatApp
                 UpdatePrompt();
                 break;
             case UserInput.History history:
-                if (await SendAsync(connection, new HistoryReq(history.ClientId)).ConfigureAwait(false))
-                {
-                    _historyPeers.Enqueue(history.ClientId); // to open our own messages in it, whose recipient HISTORY_RESP does not name
-                }
-
+                await SendAsync(connection, new HistoryReq(history.ClientId)).ConfigureAwait(false);
                 break;
             case UserInput.Say say when !InChat && View is InputView.Talk or InputView.Room:
                 await SayAsync(connection, say.Text).ConfigureAwait(false);

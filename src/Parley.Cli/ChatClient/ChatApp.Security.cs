@@ -13,6 +13,9 @@ namespace Parley.Cli.ChatClient;
 /// </summary>
 internal sealed partial class ChatApp
 {
+    /// <summary>Put before a message signed by a key the user has not accepted for its sender (/accept or /verify … yes clears it).</summary>
+    private const string UnacceptedKeyMark = "[key not accepted]";
+
     /// <summary>Messages not sent because the contact's key changed, by contact, until /accept or /verify … yes.</summary>
     private readonly Dictionary<string, List<HeldMessage>> _held = new(StringComparer.OrdinalIgnoreCase);
 
@@ -28,9 +31,11 @@ internal sealed partial class ChatApp
     /// <summary>Envelope IDs of live session CHATs seen: each is sent once, so a second copy is a replay.</summary>
     private readonly HashSet<string> _chatEnvelopes = new(StringComparer.Ordinal);
 
-    /// <summary>Envelope IDs in the history listing being shown, and the peers asked for, in the order asked.</summary>
+    /// <summary>Envelope IDs in the history listing being shown (cleared at its HISTORY_END and at log-off).</summary>
     private readonly HashSet<string> _historyEnvelopes = new(StringComparer.Ordinal);
-    private readonly Queue<string> _historyPeers = new();
+
+    /// <summary>The fingerprint whose safety number /verify last showed, per contact: "/verify id yes" confirms only that one.</summary>
+    private readonly Dictionary<string, string> _shownSafety = new(StringComparer.OrdinalIgnoreCase);
 
     private EndToEndSession? _e2e;
     private string? _e2eUnavailable;
@@ -62,6 +67,11 @@ internal sealed partial class ChatApp
     /// <summary>Said after "Connected": a replaced key, or why encryption is off.</summary>
     private void ReportEncryption()
     {
+        if (_e2e?.BookProblem is { } problem)
+        {
+            console.WriteLine($"Warning: {Display.Clean(problem)}.");
+        }
+
         if (_e2e?.Notice is { } notice)
         {
             console.WriteLine($"Warning: {notice}");
@@ -80,6 +90,8 @@ internal sealed partial class ChatApp
         }
 
         _held.Clear();
+        _historyEnvelopes.Clear();
+        _shownSafety.Clear();
         _e2e?.Dispose();
         _e2e = null;
     }
@@ -163,19 +175,18 @@ internal sealed partial class ChatApp
             return null;
         }
 
-        if (!opened.KeyTrusted && await LookUpAsync(e2e, from).ConfigureAwait(false) is { } contact)
+        if (opened.KeyTrusted)
         {
-            if (contact.Trust == KeyTrust.Changed)
-            {
-                WarnKeyChanged(contact);
-            }
-            else
-            {
-                console.WriteLine($"Warning: the next message from {contact.ClientId} is signed by a key of theirs you never accepted (/verify {contact.ClientId}).");
-            }
+            return opened.Text;
         }
 
-        return opened.Text;
+        // Signed by a key of the sender's that the user never accepted: warned about, and every such line marked.
+        if (await LookUpAsync(e2e, from).ConfigureAwait(false) is { Trust: KeyTrust.Changed } contact)
+        {
+            WarnKeyChanged(contact);
+        }
+
+        return $"{UnacceptedKeyMark} {opened.Text}";
     }
 
     private async Task OnSecurityInputAsync(UserInput input)
@@ -191,12 +202,21 @@ internal sealed partial class ChatApp
             case UserInput.Verify verify when await LookUpAsync(e2e, verify.ClientId).ConfigureAwait(false) is { Current: not null } contact:
                 if (verify.Confirmed)
                 {
+                    // "yes" confirms the number the user compared, so it must still be the current key's.
+                    if (_shownSafety.GetValueOrDefault(contact.ClientId) != contact.Current.Fingerprint)
+                    {
+                        console.WriteLine($"Nothing was marked: type /verify {contact.ClientId} to see the current safety number first, then compare it.");
+                        break;
+                    }
+
                     e2e.Accept(contact, verified: true);
+                    _warnedChanged.Remove(contact.ClientId);
                     console.WriteLine($"{contact.ClientId} is verified.");
                     await SendHeldAsync(contact).ConfigureAwait(false);
                     break;
                 }
 
+                _shownSafety[contact.ClientId] = contact.Current.Fingerprint;
                 var groups = e2e.SafetyNumberWith(contact).Split(' ');
                 console.WriteLine($"Safety number for you and {contact.ClientId}:");
                 console.WriteLine("  " + string.Join(' ', groups[..6]));
@@ -303,6 +323,11 @@ internal sealed partial class ChatApp
         }
 
         console.WriteLine($"*** WARNING: {contact.ClientId}'s encryption key has CHANGED. ***");
+        if (contact.WasVerified)
+        {
+            console.WriteLine($"You had VERIFIED {contact.ClientId}'s previous key: compare safety numbers again before trusting this one.");
+        }
+
         console.WriteLine($"Someone may be impersonating {contact.ClientId}, or {contact.ClientId} lost their key (a password reset).");
         console.WriteLine($"Messages to {contact.ClientId} are held. Compare safety numbers with /verify {contact.ClientId}, then /accept {contact.ClientId} to send them.");
     }

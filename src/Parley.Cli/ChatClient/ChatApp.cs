@@ -145,7 +145,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 break;
             case HistoryResp h:
                 // Seed 001 "Chat History": <session_id> <from: sending client> <chat message>, after seed 004's time.
-                var to = ClientIds.Comparer.Equals(h.ClientId, OwnId) ? (_historyPeers.TryPeek(out var asked) ? asked : "?") : OwnId;
+                var to = ClientIds.Comparer.Equals(h.ClientId, OwnId) ? h.With ?? "?" : OwnId;
                 if (await OpenAsync(h.Message, MessageKind.Chat, h.ClientId, to, h.SessionId, id => !_historyEnvelopes.Add(id)).ConfigureAwait(false) is { } line)
                 {
                     console.WriteLine($"{Display.Time(h.SentAt)} {h.SessionId} from: {h.ClientId} {Display.Clean(line)}");
@@ -153,7 +153,6 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
 
                 break;
             case HistoryEnd end:
-                _historyPeers.TryDequeue(out _);
                 _historyEnvelopes.Clear();
                 console.WriteLine(end.Count switch
                 {

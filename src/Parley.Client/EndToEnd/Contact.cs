@@ -44,6 +44,9 @@ public sealed class Contact
 
     public KeyTrust Trust { get; internal set; }
 
+    /// <summary>With <see cref="KeyTrust.Changed"/>: the key it replaces was one the user had verified, which makes the change louder.</summary>
+    public bool WasVerified { get; internal set; }
+
     /// <summary>True when this lookup recorded the keys for the first time (trust on first use).</summary>
     public bool FirstUse { get; }
 }

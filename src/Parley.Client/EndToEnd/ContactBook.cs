@@ -4,9 +4,13 @@ using System.Text.Json.Serialization;
 namespace Parley.Client.EndToEnd;
 
 /// <summary>What this client has decided about one contact's identity keys (issue #5).</summary>
-/// <param name="Accepted">Fingerprints the user trusts for this contact: the first ones seen (TOFU) and any accepted since.</param>
+/// <param name="Accepted">Every fingerprint the user ever trusted for this contact: messages signed by them verify as the contact's.</param>
 /// <param name="Verified">The fingerprint whose safety number the user compared and confirmed with /verify, if any.</param>
-public sealed record ContactRecord(IReadOnlyList<string> Accepted, string? Verified);
+/// <param name="Current">
+/// The key the user trusts the contact to have now: the first one seen (TOFU) or the last accepted. Any other current
+/// key, an older accepted one included, is a change: the server must not be able to roll a contact back silently.
+/// </param>
+public sealed record ContactRecord(IReadOnlyList<string> Accepted, string? Verified, string? Current = null);
 
 /// <summary>
 /// The client's local trust state (issue #5: "first use is trusted and recorded in the client's local state"): one
@@ -16,7 +20,7 @@ public sealed record ContactRecord(IReadOnlyList<string> Accepted, string? Verif
 /// </summary>
 public sealed class ContactBook
 {
-    private readonly string? _path;
+    private string? _path;
     private readonly Dictionary<string, ContactRecord> _contacts;
 
     private ContactBook(string? path, Dictionary<string, ContactRecord> contacts)
@@ -58,14 +62,20 @@ public sealed class ContactBook
 
     public ContactRecord? Find(string clientId) => _contacts.GetValueOrDefault(clientId);
 
-    /// <summary>Trusts <paramref name="fingerprints"/> for <paramref name="clientId"/> (added to those already trusted) and saves.</summary>
-    public void Accept(string clientId, IEnumerable<string> fingerprints, string? verified = null)
+    /// <summary>
+    /// Trusts <paramref name="current"/> as <paramref name="clientId"/>'s key from now on (added to those accepted
+    /// before) and saves; <paramref name="verified"/> says the user also compared its safety number.
+    /// </summary>
+    public void Accept(string clientId, string current, bool verified = false)
     {
         var existing = Find(clientId);
-        var accepted = (existing?.Accepted ?? []).Union(fingerprints, StringComparer.Ordinal).ToArray();
-        _contacts[clientId] = new ContactRecord(accepted, verified ?? existing?.Verified);
+        var accepted = (existing?.Accepted ?? []).Append(current).Distinct(StringComparer.Ordinal).ToArray();
+        _contacts[clientId] = new ContactRecord(accepted, verified ? current : existing?.Verified, current);
         Save();
     }
+
+    /// <summary>Why the book is kept only in memory (its file could not be written), or null.</summary>
+    public string? Problem { get; private set; }
 
     private void Save()
     {
@@ -74,7 +84,21 @@ public sealed class ContactBook
             return;
         }
 
-        var directory = Path.GetDirectoryName(_path)!;
+        try
+        {
+            Write(_path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Encryption must not stop because the state directory is read-only: trust is then kept until exit.
+            Problem = $"cannot write {_path} ({e.Message}); the keys you trust are remembered only until you quit";
+            _path = null;
+        }
+    }
+
+    private void Write(string path)
+    {
+        var directory = Path.GetDirectoryName(path)!;
         if (OperatingSystem.IsWindows())
         {
             Directory.CreateDirectory(directory);
@@ -84,7 +108,7 @@ public sealed class ContactBook
             Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var temporary = _path + ".tmp";
+        var temporary = path + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
@@ -97,7 +121,7 @@ public sealed class ContactBook
             file.Flush(flushToDisk: true);
         }
 
-        File.Move(temporary, _path, overwrite: true);
+        File.Move(temporary, path, overwrite: true);
     }
 
     /// <summary>"host:port" as a directory name: characters outside [A-Za-z0-9.-] become '_'.</summary>

@@ -51,6 +51,9 @@ public sealed class EndToEndSession : IDisposable
     /// <summary>What the user must be told about their own keys at log-on (they were replaced), or null.</summary>
     public string? Notice { get; }
 
+    /// <summary>Why the contact book lives only in memory (its file could not be written), or null.</summary>
+    public string? BookProblem => _book.Problem;
+
     /// <summary>The key this client holds, for re-wrapping under a new password (<c>/passwd</c>).</summary>
     public KeyBackupInfo WrapKey(string password) => ToWire(KeyBackup.Seal(_key, ClientId, password));
 
@@ -71,7 +74,7 @@ public sealed class EndToEndSession : IDisposable
             var opened = await Task.Run(() => KeyBackup.Open(FromWire(backup), me, password, currentKey), cancellationToken).ConfigureAwait(false);
             if (opened is not null)
             {
-                book.Accept(me, book.Find(me) is null ? own.Keys : [opened.Public.Fingerprint]);
+                book.Accept(me, opened.Public.Fingerprint);
                 return new EndToEndSession(connection, book, opened, own, null);
             }
 
@@ -100,7 +103,7 @@ public sealed class EndToEndSession : IDisposable
         }
 
         own[key.Public.Fingerprint] = key.Public;
-        book.Accept(me, book.Find(me) is null ? own.Keys : [key.Public.Fingerprint]);
+        book.Accept(me, key.Public.Fingerprint);
         return new EndToEndSession(connection, book, key, own, notice);
     }
 
@@ -127,18 +130,22 @@ public sealed class EndToEndSession : IDisposable
         }
         else if (record is null)
         {
-            _book.Accept(answer.ClientId, keys.Keys); // trust on first use: whatever the server lists now
+            // Trust on first use: the current key only. Older keys listed beside it are not vouched for by anyone.
+            _book.Accept(answer.ClientId, current.Fingerprint);
             firstUse = true;
             trust = KeyTrust.Trusted;
         }
         else
         {
-            trust = !record.Accepted.Contains(current.Fingerprint) ? KeyTrust.Changed
+            trust = (record.Current ?? record.Accepted.LastOrDefault()) != current.Fingerprint ? KeyTrust.Changed
                 : record.Verified == current.Fingerprint ? KeyTrust.Verified
                 : KeyTrust.Trusted;
         }
 
-        var contact = new Contact(answer.ClientId, keys, current, trust, firstUse);
+        var contact = new Contact(answer.ClientId, keys, current, trust, firstUse)
+        {
+            WasVerified = trust == KeyTrust.Changed && record?.Verified is { } verified && verified == (record.Current ?? verified),
+        };
         if (current is not null)
         {
             _contacts[clientId] = contact; // a user without keys yet may publish some any moment: ask again next time
@@ -174,8 +181,9 @@ public sealed class EndToEndSession : IDisposable
             return;
         }
 
-        _book.Accept(contact.ClientId, [current.Fingerprint], verified ? current.Fingerprint : null);
+        _book.Accept(contact.ClientId, current.Fingerprint, verified);
         contact.Trust = verified ? KeyTrust.Verified : KeyTrust.Trusted;
+        contact.WasVerified = false;
     }
 
     /// <summary>The safety number of this user and <paramref name="contact"/>'s current key (<c>/verify</c>).</summary>
@@ -247,8 +255,13 @@ public sealed class EndToEndSession : IDisposable
     private static Dictionary<string, IdentityPublicKey> VerifiedKeys(string owner, Keys keys)
     {
         var result = new Dictionary<string, IdentityPublicKey>(StringComparer.Ordinal);
-        foreach (var published in keys.Published)
+        foreach (var published in keys.Published ?? [])
         {
+            if (published is null)
+            {
+                continue; // "published": [null] parses; a hostile server must not crash the client with it
+            }
+
             var key = IdentityPublicKey.TryParse(published.AgreeKey, published.SignKey);
             if (key is not null && key.VerifyBundle(owner, published.Signature) && !result.ContainsKey(key.Fingerprint))
             {

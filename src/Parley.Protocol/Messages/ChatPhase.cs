@@ -27,8 +27,12 @@ public sealed record Chat(string SessionId, string Message, string? From = null,
 /// <summary>Client → server. Seed: HISTORY_REQ(Client-ID-B).</summary>
 public sealed record HistoryReq(string ClientId) : ParleyMessage;
 
-/// <summary>Server → requester, one per stored message, oldest first. Seed: HISTORY_RESP(Sending Client-ID, message).</summary>
-public sealed record HistoryResp(string ClientId, string Message, string SessionId, long SentAt) : ParleyMessage;
+/// <summary>
+/// Server → requester, one per stored message, oldest first. Seed: HISTORY_RESP(Sending Client-ID, message).
+/// <c>With</c> (issue #5) is the other party of the conversation asked for, so a client can check the recipient
+/// of its own messages' end-to-end envelopes.
+/// </summary>
+public sealed record HistoryResp(string ClientId, string Message, string SessionId, long SentAt, string? With = null) : ParleyMessage;
 
 /// <summary>Server → requester after the last <see cref="HistoryResp"/>: the history with <c>ClientId</c> is complete.</summary>
 public sealed record HistoryEnd(string ClientId, int Count) : ParleyMessage;

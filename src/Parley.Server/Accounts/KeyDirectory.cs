@@ -42,6 +42,8 @@ internal sealed class KeyDirectory(ParleyServerOptions options, KeyStore keys, R
                 }
 
                 return new KeysOk(key.Fingerprint);
+            case PublishStatus.Retired:
+                return new Error(ErrorCodes.KeysInvalid, "That key was replaced by a newer one and cannot be made current again; publish a new key.");
             case PublishStatus.TooManyKeys:
                 return new Error(ErrorCodes.TooManyKeys, $"You have published {options.KeysPerUser} identity keys, the server's limit; its administrator can raise --max-keys-per-user.");
             default:

@@ -204,7 +204,8 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
 
             foreach (var m in page)
             {
-                await to.ReplyAsync(new HistoryResp(m.Sender, m.Body, m.SessionId, m.SentAt), cancellationToken).ConfigureAwait(false);
+                var with = ClientIds.Comparer.Equals(m.Sender, to.ClientId) ? m.Recipient : m.Sender;
+                await to.ReplyAsync(new HistoryResp(m.Sender, m.Body, m.SessionId, m.SentAt, with), cancellationToken).ConfigureAwait(false);
                 after = m.Id;
                 count++;
             }

@@ -230,6 +230,10 @@ public sealed partial class EncryptionScenarioTests
             await again.SendLineAsync("Log on");
             await again.ExpectLineAsync("Connected");
             await again.ExpectLineAsync("You have 1 unread message: bob (1)");
+
+            // A history the server refuses first (no HISTORY_END) must not confuse the next one's own messages.
+            await again.SendLineAsync("History no,such");
+            await again.ExpectLineAsync($"Error: {Parley.Protocol.ClientIds.Rule}");
             await again.SendLineAsync("History bob");
             await ExpectHistoryAsync(again, ("alice", Hello), ("bob", Reply));
             await again.ExpectLineAsync("End of history with bob (2 messages)");
@@ -336,6 +340,9 @@ public sealed partial class EncryptionScenarioTests
         var withCarol = await VerifyAsync(alice, "carol", "Compare it with what carol sees (/verify alice) in person or on a call; if it is the same, type /verify carol yes.");
         Assert.NotEqual(seenByAlice, withCarol);
 
+        // "yes" confirms a number that was shown: bob's has been; a never-shown one is not marked.
+        await bob.SendLineAsync("/verify carol yes");
+        await bob.ExpectLineAsync("Nothing was marked: type /verify carol to see the current safety number first, then compare it.");
         await alice.SendLineAsync("/verify bob yes");
         await alice.ExpectLineAsync("bob is verified.");
         Assert.Equal(seenByAlice, await VerifyAsync(alice, "bob", "bob is verified."));

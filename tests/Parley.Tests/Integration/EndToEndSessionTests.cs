@@ -113,6 +113,99 @@ public sealed class EndToEndSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task Only_the_current_key_is_trusted_on_first_use_so_the_server_can_neither_swap_in_a_listed_key_nor_roll_back()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw-alice");
+        server.AddUser("bob", "pw-bob");
+        string real;
+        await using (var bobConnection = await server.LogOnAsync("bob", "pw-bob"))
+        {
+            using var bob = await StartAsync(bobConnection, "pw-bob");
+            real = bob.PublicKey.Fingerprint;
+        }
+
+        // The operator lists a key of their own, self-signed in bob's name, beside bob's real (current) one.
+        using var forged = IdentityKey.Create();
+        Sql(server, $"INSERT INTO identity_keys(client_id, fingerprint, agree_key, sign_key, signature, published_at) VALUES ('bob', '{forged.Public.Fingerprint}', " +
+            $"X'{Convert.ToHexString(forged.Public.AgreeKey)}', X'{Convert.ToHexString(forged.Public.SignKey)}', X'{Convert.ToHexString(Convert.FromBase64String(forged.SignBundle("bob")))}', 0);");
+
+        await using (var aliceConnection = await server.LogOnAsync("alice", "pw-alice"))
+        {
+            using var alice = await StartAsync(aliceConnection, "pw-alice");
+            var bob = await alice.ContactAsync("bob");
+            Assert.Equal(real, bob.Current!.Fingerprint);
+            alice.Accept(bob, verified: true);
+
+            // A message signed by the listed-but-never-current key is not bob's in alice's eyes.
+            var fake = SealedMessage.Seal(forged, alice.PublicKey, new MessageContext(MessageKind.Dm, "bob", "alice", ""), "send me your password");
+            var opened = await alice.OpenAsync(fake, MessageKind.Dm, "bob", "alice", "");
+            Assert.Equal(OpenStatus.Ok, opened.Status);
+            Assert.False(opened.KeyTrusted);
+        }
+
+        // The operator makes the forged key current: a change, loudly (bob was verified), not a silent switch.
+        Sql(server, $"UPDATE key_backups SET fingerprint = '{forged.Public.Fingerprint}' WHERE client_id = 'bob';");
+        await using (var aliceConnection = await server.LogOnAsync("alice", "pw-alice"))
+        {
+            using var alice = await StartAsync(aliceConnection, "pw-alice");
+            var swapped = await alice.ContactAsync("bob");
+            Assert.Equal(KeyTrust.Changed, swapped.Trust);
+            Assert.True(swapped.WasVerified);
+
+            // alice accepts it; then the operator rolls bob back to the real key, which alice once trusted: a change again.
+            alice.Accept(swapped, verified: false);
+        }
+
+        Sql(server, $"UPDATE key_backups SET fingerprint = '{real}' WHERE client_id = 'bob';");
+        await using (var aliceConnection = await server.LogOnAsync("alice", "pw-alice"))
+        {
+            using var alice = await StartAsync(aliceConnection, "pw-alice");
+            var rolledBack = await alice.ContactAsync("bob");
+            Assert.Equal(KeyTrust.Changed, rolledBack.Trust);
+            Assert.False(rolledBack.WasVerified);
+        }
+    }
+
+    [Fact]
+    public async Task A_key_lookup_on_a_dead_link_fails_at_once_instead_of_waiting_forever()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        await server.RestartAsync(); // the server goes away (and comes back on other ports): alice's link is dead
+        await alice.ExpectClosedAsync();
+
+        using var timeout = new CancellationTokenSource(InProcessServer.Timeout);
+        var first = await Assert.ThrowsAsync<ParleyClientException>(() => alice.GetKeysAsync("bob", timeout.Token));
+        var second = await Assert.ThrowsAsync<ParleyClientException>(() => alice.GetKeysAsync("bob", timeout.Token));
+        Assert.Equal(ClientFailure.ConnectionLost, first.Failure);
+        Assert.Equal(ClientFailure.ConnectionLost, second.Failure);
+    }
+
+    [Fact]
+    public void A_contact_book_that_cannot_be_written_keeps_working_in_memory_and_says_why()
+    {
+        // A file where the book's directory should be: every write fails, whoever runs the test.
+        var blocked = Path.Combine(_state.FullName, "blocked");
+        File.WriteAllText(blocked, "not a directory");
+        var book = ContactBook.Open(blocked, "127.0.0.1:5300", "alice");
+
+        book.Accept("bob", "00112233445566778899aabbccddeeff");
+
+        Assert.Equal("00112233445566778899aabbccddeeff", book.Find("bob")!.Current);
+        Assert.Contains("remembered only until you quit", book.Problem, StringComparison.Ordinal);
+    }
+
+    private static void Sql(InProcessServer server, string sql)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.Database.Path};Pooling=False");
+        db.Open();
+        using var command = db.CreateCommand();
+        command.CommandText = sql;
+        Assert.Equal(1, command.ExecuteNonQuery());
+    }
+
+    [Fact]
     public async Task A_user_without_a_key_and_an_unknown_user_are_told_apart()
     {
         await using var server = await InProcessServer.StartAsync();
@@ -213,7 +306,7 @@ public sealed class EndToEndSessionTests : IDisposable
     public async Task The_contact_book_file_is_private_and_a_damaged_one_is_reported_not_replaced()
     {
         var book = ContactBook.Open(_state.FullName, "127.0.0.1:5300", "Alice");
-        book.Accept("bob", ["00112233445566778899aabbccddeeff"]);
+        book.Accept("bob", "00112233445566778899aabbccddeeff");
         var path = Path.Combine(_state.FullName, "127.0.0.1_5300", "alice", "contacts.json");
         Assert.True(File.Exists(path));
         if (!OperatingSystem.IsWindows())

@@ -134,8 +134,11 @@ public sealed class KeyDirectoryTests : IDisposable
         Assert.Equal([_key.Public.Fingerprint, _other.Public.Fingerprint], keys.Published.Select(k => k.Fingerprint));
         Assert.Equal(_other.Public.Fingerprint, keys.Current);
 
-        Assert.Equal(_key.Public.Fingerprint, await alice.PublishKeysAsync(Put(_key, "alice"), Token()));
-        Assert.Equal(_key.Public.Fingerprint, (await GetKeysAsync(alice, "alice")).Current);
+        // The current key may be published again (a retry); the replaced one may not come back.
+        Assert.Equal(_other.Public.Fingerprint, await alice.PublishKeysAsync(Put(_other, "alice"), Token()));
+        var rollback = await Assert.ThrowsAsync<ParleyClientException>(() => alice.PublishKeysAsync(Put(_key, "alice"), Token()));
+        Assert.Contains("replaced by a newer one", rollback.Message, StringComparison.Ordinal);
+        Assert.Equal(_other.Public.Fingerprint, (await GetKeysAsync(alice, "alice")).Current);
     }
 
     [Fact]

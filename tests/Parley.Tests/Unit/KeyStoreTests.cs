@@ -81,23 +81,27 @@ public sealed class KeyStoreTests : IDisposable
     }
 
     [Fact]
-    public void Publishing_an_old_key_again_makes_it_current_without_adding_it_twice()
+    public void Publishing_the_current_key_again_replaces_its_backup_but_a_replaced_key_cannot_come_back()
     {
         var first = NewKey();
         var second = NewKey();
         _keys.Publish("alice", first, NewBackup(first), Limit);
         _keys.Publish("alice", second, NewBackup(second), Limit);
 
-        var again = NewBackup(first);
-        Assert.Equal(PublishStatus.Published, _keys.Publish("alice", first, again, Limit));
+        // A retry of the current key's publication: same key, new backup, nothing added.
+        var retried = NewBackup(second);
+        Assert.Equal(PublishStatus.Published, _keys.Publish("alice", second, retried, Limit));
+
+        // The replaced key stays listed (old messages verify) but may not become current again: a silent rollback.
+        Assert.Equal(PublishStatus.Retired, _keys.Publish("alice", first, NewBackup(first), Limit));
         var found = _keys.Get("alice")!;
         Assert.Equal([first.Fingerprint, second.Fingerprint], found.Keys.Select(k => k.Fingerprint));
-        Assert.Equal(first.Fingerprint, found.Current);
-        AssertSameBackup(again, found.Backup);
+        Assert.Equal(second.Fingerprint, found.Current);
+        AssertSameBackup(retried, found.Backup);
     }
 
     [Fact]
-    public void A_key_past_the_limit_is_refused_and_nothing_changes_but_a_known_key_may_still_return()
+    public void A_key_past_the_limit_is_refused_and_nothing_changes_but_the_current_one_may_be_published_again()
     {
         var first = NewKey();
         var second = NewKey();
@@ -112,8 +116,8 @@ public sealed class KeyStoreTests : IDisposable
         Assert.Equal(second.Fingerprint, found.Current);
         AssertSameBackup(secondBackup, found.Backup);
 
-        Assert.Equal(PublishStatus.Published, _keys.Publish("alice", first, NewBackup(first), maxKeys: 2));
-        Assert.Equal(first.Fingerprint, _keys.Get("alice")!.Current);
+        Assert.Equal(PublishStatus.Published, _keys.Publish("alice", second, NewBackup(second), maxKeys: 2));
+        Assert.Equal(second.Fingerprint, _keys.Get("alice")!.Current);
     }
 
     [Fact]
