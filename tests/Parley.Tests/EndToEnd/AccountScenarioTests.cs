@@ -176,5 +176,12 @@ public sealed class AccountScenarioTests
         await using var fresh = await server.StartClientAsync("alice", "alice-new-password", NoRoom);
         await fresh.SendLineAsync("Log on");
         await fresh.ExpectLineAsync("Connected");
+
+        // Issue #5: /passwd re-wrapped the encryption key's backup, so the new password unlocks the same key: no
+        // "backup cannot be opened" warning, and no second key published.
+        await fresh.SendLineAsync("/list");
+        await fresh.ExpectLineAsync("Users (1 online, 1 listed):");
+        Assert.DoesNotContain(fresh.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal));
+        Assert.Equal(1, server.Process.Stderr.Split('\n').Count(l => l.Contains("alice published identity key", StringComparison.Ordinal)));
     }
 }
