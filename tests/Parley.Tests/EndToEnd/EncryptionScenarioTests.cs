@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Parley.Storage;
 using Parley.Tests.Support;
+using static Parley.Tests.Support.ScenarioSteps;
 
 namespace Parley.Tests.EndToEnd;
 
@@ -396,41 +397,8 @@ public sealed partial class EncryptionScenarioTests
         await again.ExpectLineAsync("Message sent");
     }
 
-    private static async Task<ParleyProcess> LogOnAsync(ServerProcess server, string clientId, bool add = true)
-    {
-        var password = clientId + "-password";
-        if (add)
-        {
-            await server.AddUserAsync(clientId, password);
-        }
-
-        var client = await server.StartClientAsync(clientId, password, NoRoom);
-        await client.SendLineAsync("Log on");
-        await client.ExpectLineAsync("Connected");
-        return client;
-    }
-
-    /// <summary>
-    /// Adds <paramref name="clientId"/> (unless <paramref name="add"/> is false) and logs it on once, which makes and
-    /// publishes its key, then off; returns once the server has seen it go, so a DM sent next finds it offline.
-    /// </summary>
-    private static async Task LogOnOnceAsync(ServerProcess server, string clientId, bool add = true)
-    {
-        await using (var client = await LogOnAsync(server, clientId, add))
-        {
-            await client.SendLineAsync("/quit");
-            Assert.Equal(0, await client.WaitForExitAsync());
-        }
-
-        await server.Process.WaitForStderrAsync(l => l.Contains($"{clientId} disconnected", StringComparison.Ordinal));
-    }
-
-    private static async Task SendOfflineAsync(ParleyProcess from, string to, string text)
-    {
-        await from.SendLineAsync($"/dm {to} {text}");
-        await from.ExpectLineAsync("Message sent");
-        await from.ExpectLineAsync($"{to} is offline and will see it at their next log-on.");
-    }
+    private static Task<ParleyProcess> LogOnAsync(ServerProcess server, string clientId, bool add = true) =>
+        ScenarioSteps.LogOnAsync(server, clientId, add, NoRoom);
 
     /// <summary>Seed 001's history lines, in order: one session, these senders and texts.</summary>
     private static async Task ExpectHistoryAsync(ParleyProcess client, params (string From, string Text)[] expected)

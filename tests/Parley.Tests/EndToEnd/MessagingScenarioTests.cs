@@ -1,5 +1,6 @@
 using System.Text;
 using Parley.Tests.Support;
+using static Parley.Tests.Support.ScenarioSteps;
 
 namespace Parley.Tests.EndToEnd;
 
@@ -316,37 +317,7 @@ public sealed class MessagingScenarioTests
         await bob.ExpectLineAsync("You are chatting with alice; type \"End chat\" first.");
     }
 
-    /// <summary>Adds <paramref name="clientId"/>, starts its client and logs it on.</summary>
-    private static async Task<ParleyProcess> LogOnAsync(ServerProcess server, string clientId, params string[] extra)
-    {
-        var password = clientId.ToLowerInvariant() + "-password";
-        await server.AddUserAsync(clientId, password);
-        var client = await server.StartClientAsync(clientId, password, extra);
-        await client.SendLineAsync("Log on");
-        await client.ExpectLineAsync("Connected");
-        return client;
-    }
+    private static Task<ParleyProcess> LogOnAsync(ServerProcess server, string clientId, params string[] extra) =>
+        ScenarioSteps.LogOnAsync(server, clientId, add: true, extra);
 
-    /// <summary>
-    /// Adds <paramref name="clientId"/> and logs it on once, then off: the first log-on makes and publishes its
-    /// encryption key (issue #5), without which nobody can send it a direct message. Returns once the server has
-    /// seen it leave, so a DM sent next finds it offline.
-    /// </summary>
-    private static async Task LogOnOnceAsync(ServerProcess server, string clientId)
-    {
-        await using (var client = await LogOnAsync(server, clientId, NoRoom))
-        {
-            await client.SendLineAsync("/quit");
-            Assert.Equal(0, await client.WaitForExitAsync());
-        }
-
-        await server.Process.WaitForStderrAsync(l => l.Contains($"{clientId} disconnected", StringComparison.Ordinal));
-    }
-
-    private static async Task SendOfflineAsync(ParleyProcess from, string to, string text)
-    {
-        await from.SendLineAsync($"/dm {to} {text}");
-        await from.ExpectLineAsync("Message sent");
-        await from.ExpectLineAsync($"{to} is offline and will see it at their next log-on.");
-    }
 }

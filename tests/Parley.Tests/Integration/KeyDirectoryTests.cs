@@ -114,7 +114,7 @@ public sealed class KeyDirectoryTests : IDisposable
     }
 
     [Fact]
-    public async Task Publishing_more_distinct_keys_than_the_server_allows_is_refused_but_an_old_key_may_return()
+    public async Task Publishing_more_distinct_keys_than_the_server_allows_is_refused_and_a_replaced_key_cannot_return()
     {
         await using var server = await InProcessServer.StartAsync(o => o with { MaxKeysPerUser = 2 });
         await using var alice = await server.AddAndLogOnAsync("alice");
