@@ -307,9 +307,9 @@ internal sealed partial class ChatApp
         {
             return await e2e.ContactAsync(clientId).ConfigureAwait(false);
         }
-        catch (ParleyClientException)
+        catch (ParleyClientException e)
         {
-            console.WriteLine("Could not look up encryption keys: the connection to the server is lost.");
+            console.WriteLine($"Could not look up encryption keys: {Display.Clean(e.Message)}");
             return null;
         }
     }

@@ -118,7 +118,15 @@ public sealed class EndToEndSession : IDisposable
             return cached;
         }
 
+        if (!ClientIds.IsValid(clientId))
+        {
+            return new Contact(clientId, new Dictionary<string, IdentityPublicKey>(), null, KeyTrust.Unknown, firstUse: false); // no one has that ID
+        }
+
         var answer = await _connection.GetKeysAsync(clientId, cancellationToken).ConfigureAwait(false);
+
+        // The answer matched the request ignoring case; a valid ID is all that may reach the screen from it.
+        answer = ClientIds.IsValid(answer.ClientId) ? answer : answer with { ClientId = clientId };
         var keys = VerifiedKeys(answer.ClientId, answer);
         var current = answer.Current is { } fp ? keys.GetValueOrDefault(fp) : null;
         var record = _book.Find(answer.ClientId);
