@@ -210,6 +210,13 @@ public sealed class ParleyConnection : IAsyncDisposable
 
             await SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
+        catch (OperationCanceledException)
+        {
+            // Never sent: nobody may join this request and wait for an answer that cannot come.
+            forget();
+            pending.TrySetCanceled(cancellationToken);
+            throw;
+        }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or SocketException or ProtocolException)
         {
             forget();
@@ -230,6 +237,11 @@ public sealed class ParleyConnection : IAsyncDisposable
             forget();
             throw new ParleyClientException(ClientFailure.ServerUnreachable,
                 $"The server did not answer within {_requestTimeout.TotalSeconds:0.#} s (it may not support end-to-end encryption).");
+        }
+        catch (OperationCanceledException)
+        {
+            forget(); // the answer may still come; it then falls through to Events, where nothing waits for it
+            throw;
         }
     }
 
@@ -350,7 +362,9 @@ public sealed class ParleyConnection : IAsyncDisposable
             case KeysOk ok when Interlocked.Exchange(ref _publish, null) is { } publish:
                 publish.TrySetResult(ok);
                 return true;
-            case Error { Code: ErrorCodes.KeysInvalid or ErrorCodes.TooManyKeys } error when Volatile.Read(ref _publish) is not null:
+            // ERROR names no request: KEYS_INVALID is a publish's unless a PASSWD (whose backup it may be about) waits too.
+            case Error { Code: ErrorCodes.KeysInvalid or ErrorCodes.TooManyKeys or ErrorCodes.AccountRemoved } error
+                when Volatile.Read(ref _publish) is not null && (error.Code != ErrorCodes.KeysInvalid || Volatile.Read(ref _pendingVerifier) is null):
                 Interlocked.Exchange(ref _publish, null)?.TrySetException(new ParleyClientException(ClientFailure.Refused, error.Text));
                 return true;
             case Error { Code: ErrorCodes.UnknownMsgType } error when !_keyRequests.IsEmpty || Volatile.Read(ref _publish) is not null:

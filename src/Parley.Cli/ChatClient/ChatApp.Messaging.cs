@@ -25,6 +25,9 @@ internal sealed partial class ChatApp
     /// <summary>The peer of the TALK whose replay has not ended (TALK_END); its DMs until then are the replay.</summary>
     private string? _replayPeer;
     private long _talkLastFromPeer;
+
+    /// <summary>Some DM of the running replay could not be checked (not shown), so TALK_END must not mark the replay read.</summary>
+    private bool _replayUnchecked;
     private int _nextDmId;
 
     private InputView View => InChat ? InputView.Chat
@@ -83,6 +86,7 @@ internal sealed partial class ChatApp
                 _talkPeer = talk.ClientId;
                 _replayPeer = talk.ClientId;
                 _talkLastFromPeer = 0;
+                _replayUnchecked = false;
                 _viewShown.Clear();
                 // Ask for at least every unread message (up to the server's cap): the READ after the replay marks them all read.
                 await SendAsync(connection, new Protocol.Messages.Talk(talk.ClientId, Math.Max(50, _unread.GetValueOrDefault(talk.ClientId)))).ConfigureAwait(false);
@@ -164,7 +168,12 @@ internal sealed partial class ChatApp
                     return true; // the view was left before its replay ended: nothing is marked read
                 }
 
-                if (_talkLastFromPeer > 0)
+                if (_replayUnchecked)
+                {
+                    // Some of the replay could not be checked and was not shown: nothing is marked read.
+                    console.WriteLine($"Some messages from {Display.Clean(end.ClientId)} could not be checked; they stay unread.");
+                }
+                else if (_talkLastFromPeer > 0)
                 {
                     // The replay is on the screen: now it is read (a client that died mid-replay leaves it unread).
                     await SendAsync(connection, new Read(end.ClientId, _talkLastFromPeer)).ConfigureAwait(false);
@@ -213,9 +222,21 @@ internal sealed partial class ChatApp
 
         if (_talkPeer is not null && ClientIds.Comparer.Equals(peer, _talkPeer))
         {
-            if (_viewShown.Add(seq) && await OpenDirectAsync(dm, from, fromMe, seq).ConfigureAwait(false) is { } text)
+            if (_viewShown.Add(seq))
             {
-                console.WriteLine(Display.Line(dm.SentAt, null, from, text));
+                var opening = await OpenDirectAsync(dm, from, fromMe, seq).ConfigureAwait(false);
+                if (opening.Unchecked)
+                {
+                    // Not shown, so neither delivered nor read: it comes back at the next /talk.
+                    _viewShown.Remove(seq);
+                    _replayUnchecked |= replaying;
+                    return;
+                }
+
+                if (opening.Text is { } text)
+                {
+                    console.WriteLine(Display.Line(dm.SentAt, null, from, text));
+                }
             }
 
             _delivered.Add(seq);
@@ -239,11 +260,21 @@ internal sealed partial class ChatApp
             return;
         }
 
-        if (_delivered.Add(seq) && await OpenDirectAsync(dm, from, fromMe, seq).ConfigureAwait(false) is { } shown)
+        if (_delivered.Add(seq))
         {
-            // Seed 003's "*** New Message *** Message type: Direct Message (DM)", on one line with seed 004's time.
-            console.WriteLine(Display.Line(dm.SentAt, "[DM]", from, shown));
-            _unread[from] = _unread.GetValueOrDefault(from) + 1;
+            var opening = await OpenDirectAsync(dm, from, fromMe, seq).ConfigureAwait(false);
+            if (opening.Unchecked)
+            {
+                _delivered.Remove(seq);
+                return; // not acknowledged: it stays undelivered and is counted at the next log-on
+            }
+
+            if (opening.Text is { } shown)
+            {
+                // Seed 003's "*** New Message *** Message type: Direct Message (DM)", on one line with seed 004's time.
+                console.WriteLine(Display.Line(dm.SentAt, "[DM]", from, shown));
+                _unread[from] = _unread.GetValueOrDefault(from) + 1;
+            }
         }
 
         // Acknowledged after it is on the screen (or its warning is: a forgery is not kept waiting either); a crash
@@ -256,7 +287,7 @@ internal sealed partial class ChatApp
     /// <c>To</c>); anyone else's must be addressed to us, whatever <c>To</c> the server gives. The same envelope
     /// under a second seq is a copy the server made.
     /// </summary>
-    private Task<string?> OpenDirectAsync(Dm dm, string from, bool fromMe, long seq) =>
+    private Task<Opening> OpenDirectAsync(Dm dm, string from, bool fromMe, long seq) =>
         OpenAsync(dm.Message, MessageKind.Dm, from, fromMe ? dm.To : OwnId, "", id =>
         {
             if (_dmEnvelopes.Count >= EnvelopesRemembered)
@@ -274,6 +305,9 @@ internal sealed partial class ChatApp
     {
         private readonly HashSet<long> _set = [];
         private readonly Queue<long> _order = new();
+
+        /// <summary>Forgets <paramref name="id"/> (its place in the order stays until it ages out).</summary>
+        public void Remove(long id) => _set.Remove(id);
 
         public bool Add(long id)
         {

@@ -129,21 +129,31 @@ internal sealed partial class ChatApp
                 held.Add(new HeldMessage(kind, conversation, text, announce));
                 console.WriteLine($"Held, not sent: {contact.ClientId}'s key changed. /verify {contact.ClientId}, then /accept {contact.ClientId} to send.");
                 return null;
+            case not null when conversation.Length > MessageContext.MaxConversationLength:
+                console.WriteLine("Not sent: the server gave this chat a session ID too long to seal a message to.");
+                return null;
             default:
                 return e2e.Seal(contact, kind, conversation, text);
         }
     }
 
     /// <summary>
-    /// Verifies and decrypts a CHAT or DM body; null, with a warning printed, when it must not be shown. A message
-    /// signed by a key of the sender's that the user has not accepted is shown, after the key-change warning.
+    /// What became of an incoming CHAT or DM body: the text to show, or null when a warning was printed instead.
+    /// <c>Unchecked</c>: it could not be checked at all (the sender's keys could not be fetched), so it must not count
+    /// as delivered or read: it comes back later.
     /// </summary>
-    private async Task<string?> OpenAsync(string body, MessageKind kind, string from, string to, string conversation, Func<string, bool>? isReplay = null)
+    private readonly record struct Opening(string? Text, bool Unchecked = false);
+
+    /// <summary>
+    /// Verifies and decrypts a CHAT or DM body; no text, with a warning printed, when it must not be shown. A message
+    /// signed by a key of the sender's that the user has not accepted is shown, marked, after the key-change warning.
+    /// </summary>
+    private async Task<Opening> OpenAsync(string body, MessageKind kind, string from, string to, string conversation, Func<string, bool>? isReplay = null)
     {
         if (_e2e is not { } e2e)
         {
             console.WriteLine($"A message from {Display.Clean(from)} cannot be read: end-to-end encryption is not available.");
-            return null;
+            return new Opening(null, Unchecked: true);
         }
 
         Opened opened;
@@ -151,33 +161,34 @@ internal sealed partial class ChatApp
         {
             opened = await e2e.OpenAsync(body, kind, from, to, conversation).ConfigureAwait(false);
         }
-        catch (ParleyClientException)
+        catch (ParleyClientException e)
         {
-            return null; // the link ended while looking up the sender's keys; the link's end is reported
+            console.WriteLine($"A message from {Display.Clean(from)} could not be checked ({Display.Clean(e.Message)}); it is not shown now.");
+            return new Opening(null, Unchecked: true);
         }
 
         switch (opened.Status)
         {
             case OpenStatus.NotEncrypted:
                 console.WriteLine($"Warning: a message from {Display.Clean(from)} was not end-to-end encrypted, so the server could have written it; it is not shown.");
-                return null;
+                return default;
             case OpenStatus.NotAuthentic:
                 console.WriteLine($"Warning: a message from {Display.Clean(from)} failed its end-to-end check and is not shown: it was altered, or it was not sent to you by {Display.Clean(from)}.");
-                return null;
+                return default;
             case OpenStatus.OtherKey:
                 console.WriteLine($"A message from {Display.Clean(from)} was encrypted to an earlier key of yours and cannot be read.");
-                return null;
+                return default;
         }
 
         if (isReplay?.Invoke(opened.MessageId!) == true)
         {
             console.WriteLine($"Warning: a message from {Display.Clean(from)} is a copy of one already shown (replayed by the server?); it is not shown again.");
-            return null;
+            return default;
         }
 
         if (opened.KeyTrusted)
         {
-            return opened.Text;
+            return new Opening(opened.Text);
         }
 
         // Signed by a key of the sender's that the user never accepted: warned about, and every such line marked.
@@ -186,7 +197,7 @@ internal sealed partial class ChatApp
             WarnKeyChanged(contact);
         }
 
-        return $"{UnacceptedKeyMark} {opened.Text}";
+        return new Opening($"{UnacceptedKeyMark} {opened.Text}");
     }
 
     private async Task OnSecurityInputAsync(UserInput input)

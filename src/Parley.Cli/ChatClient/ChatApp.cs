@@ -48,7 +48,16 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
         {
             await foreach (var item in _inbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                await HandleAsync(item, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await HandleAsync(item, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // One event the client could not handle (a hostile server's, or a bug) must not end the program.
+                    console.WriteLine($"Internal error, event ignored: {Display.Clean(e.Message)}");
+                }
+
                 if (_quit)
                 {
                     break;
@@ -133,7 +142,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             case Chat chat when chat.SessionId == _sessionId || chat.SessionId == _lastEndedSessionId:
                 // A message the peer sent as we ended the chat crossed our END_REQUEST: show it rather than lose it.
                 var from = chat.From ?? "?";
-                if (await OpenAsync(chat.Message, MessageKind.Chat, from, OwnId, chat.SessionId, IsRepeatedChat).ConfigureAwait(false) is { } text)
+                if ((await OpenAsync(chat.Message, MessageKind.Chat, from, OwnId, chat.SessionId, IsRepeatedChat).ConfigureAwait(false)).Text is { } text)
                 {
                     console.WriteLine(Display.Line(chat.SentAt, null, from, text));
                 }
@@ -146,7 +155,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             case HistoryResp h:
                 // Seed 001 "Chat History": <session_id> <from: sending client> <chat message>, after seed 004's time.
                 var to = ClientIds.Comparer.Equals(h.ClientId, OwnId) ? h.With ?? "?" : OwnId;
-                if (await OpenAsync(h.Message, MessageKind.Chat, h.ClientId, to, h.SessionId, id => !_historyEnvelopes.Add(id)).ConfigureAwait(false) is { } line)
+                if ((await OpenAsync(h.Message, MessageKind.Chat, h.ClientId, to, h.SessionId, id => !_historyEnvelopes.Add(id)).ConfigureAwait(false)).Text is { } line)
                 {
                     console.WriteLine($"{Display.Time(h.SentAt)} {h.SessionId} from: {h.ClientId} {Display.Clean(line)}");
                 }

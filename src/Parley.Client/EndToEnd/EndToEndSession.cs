@@ -81,6 +81,12 @@ public sealed class EndToEndSession : IDisposable
             notice = "Your encryption key backup cannot be opened with this password (was it reset by the administrator?). " +
                 "A new key was made: messages sent to your old key cannot be read, and your contacts will be told your key changed.";
         }
+        else if (keys.Current is { } listed && !own.ContainsKey(listed))
+        {
+            // The server names a current key that is missing from its list or whose self-signature fails.
+            notice = "The server's record of your current encryption key does not verify (it was altered). " +
+                "A new key was made: messages sent to the earlier key cannot be read here, and your contacts will be told the key changed.";
+        }
         else if (own.Count > 0)
         {
             // Keys published under this ID before, but no backup: an account re-created under an old ID, or a
@@ -199,9 +205,14 @@ public sealed class EndToEndSession : IDisposable
         SafetyNumber.Compute(ClientId, _key.Public, contact.ClientId, contact.Current ?? throw new InvalidOperationException("The contact has no key."));
 
     /// <summary>Encrypts <paramref name="text"/> to <paramref name="to"/>'s current key (which the caller has checked is trusted).</summary>
-    public string Seal(Contact to, MessageKind kind, string conversation, string text) =>
-        SealedMessage.Seal(_key, to.Current ?? throw new InvalidOperationException("The contact has no key."),
-            new MessageContext(kind, ClientId, to.ClientId, conversation), text);
+    /// <exception cref="InvalidOperationException">The contact has no key, or <paramref name="conversation"/> is not well formed.</exception>
+    public string Seal(Contact to, MessageKind kind, string conversation, string text)
+    {
+        var context = new MessageContext(kind, ClientId, to.ClientId, conversation);
+        return context.IsWellFormed && to.Current is { } key
+            ? SealedMessage.Seal(_key, key, context, text)
+            : throw new InvalidOperationException($"Cannot seal to {to.ClientId} in that conversation.");
+    }
 
     /// <summary>
     /// Verifies and decrypts a body the server says <paramref name="from"/> sent <paramref name="to"/> in
@@ -209,6 +220,12 @@ public sealed class EndToEndSession : IDisposable
     /// </summary>
     public async Task<Opened> OpenAsync(string body, MessageKind kind, string from, string to, string conversation, CancellationToken cancellationToken = default)
     {
+        var context = new MessageContext(kind, from, to, conversation);
+        if (!context.IsWellFormed)
+        {
+            return new Opened(null, OpenStatus.NotAuthentic); // no genuine message has such a sender, recipient or session
+        }
+
         if (SealedMessage.TryParse(body) is not { } envelope)
         {
             // A broken envelope is a failed check, not plain text: it claims to be one.
@@ -235,7 +252,7 @@ public sealed class EndToEndSession : IDisposable
             return new Opened(null, OpenStatus.NotAuthentic, envelope.MessageId);
         }
 
-        var result = envelope.Open(_key, senderKey, new MessageContext(kind, from, to, conversation), meIsSender);
+        var result = envelope.Open(_key, senderKey, context, meIsSender);
         var status = result.Failure switch
         {
             OpenFailure.None => OpenStatus.Ok,

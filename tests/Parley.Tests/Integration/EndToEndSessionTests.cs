@@ -248,6 +248,26 @@ public sealed class EndToEndSessionTests : IDisposable
         Assert.Equal(OpenStatus.NotAuthentic, (await bob.OpenAsync(envelope, MessageKind.Chat, "alice", "bob", "s1")).Status);
         Assert.Equal(OpenStatus.NotEncrypted, (await bob.OpenAsync("meet at noon", MessageKind.Dm, "alice", "bob", "")).Status);
         Assert.Equal(OpenStatus.NotAuthentic, (await bob.OpenAsync("e2e1:not-an-envelope", MessageKind.Dm, "alice", "bob", "")).Status);
+
+        // Parts a hostile server chooses cannot crash the client: a 70,000-character session ID, an ID no one can have.
+        Assert.Equal(OpenStatus.NotAuthentic, (await bob.OpenAsync(envelope, MessageKind.Chat, "alice", "bob", new string('s', 70_000))).Status);
+        Assert.Equal(OpenStatus.NotAuthentic, (await bob.OpenAsync(envelope, MessageKind.Dm, "alice[2J", "bob", "")).Status);
+    }
+
+    [Fact]
+    public async Task A_cancelled_key_lookup_leaves_nothing_behind_for_the_next_one_to_wait_on()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("bob", "pw-bob");
+        await using var alice = await server.AddAndLogOnAsync("alice");
+
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => alice.GetKeysAsync("bob", cancelled.Token));
+
+        using var timeout = new CancellationTokenSource(InProcessServer.Timeout);
+        var keys = await alice.GetKeysAsync("bob", timeout.Token);
+        Assert.True(keys.Known);
     }
 
     [Fact]

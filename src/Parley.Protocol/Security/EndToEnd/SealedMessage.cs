@@ -16,6 +16,15 @@ public enum MessageKind : byte
 /// </summary>
 public sealed record MessageContext(MessageKind Kind, string From, string To, string Conversation)
 {
+    /// <summary>Longest conversation (session ID) a context may carry; the server's are 8 hex digits.</summary>
+    public const int MaxConversationLength = 128;
+
+    /// <summary>
+    /// Whether the parts can be encoded: valid client IDs and a short conversation. They come partly from the server,
+    /// which must not be able to crash a client with a 70,000-character session ID.
+    /// </summary>
+    public bool IsWellFormed => ClientIds.IsValid(From) && ClientIds.IsValid(To) && Conversation.Length <= MaxConversationLength;
+
     internal byte[] ToBytes() =>
     [
         .. "parley v1 e2e context"u8, (byte)Kind,
