@@ -28,6 +28,21 @@ public sealed record ParleyClientOptions
     /// </summary>
     public int MaxIterations { get; init; } = Scram.MaximumIterations;
 
+    /// <summary>
+    /// The local address the client's sockets use (UDP log-on, the TCP link, direct calls and their listener); null
+    /// lets the system choose. The server records the address a user logs on from (seed 000), so this decides it.
+    /// </summary>
+    public System.Net.IPAddress? LocalAddress { get; init; }
+
+    /// <summary>
+    /// TCP port for direct calls (seed 000: 65000). 0 picks any free port; if the port is taken the client falls back
+    /// to a free one and says so. Negative: take no direct calls.
+    /// </summary>
+    public int ListenPort { get; init; } = 65000;
+
+    /// <summary>How long each step of a direct call's handshake (connect, each reply) may take.</summary>
+    public TimeSpan DirectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a request over the TCP link (a key lookup, a key publication) waits for its answer.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -32,6 +32,8 @@ public sealed class ParleyConnection : IAsyncDisposable
     // app's own loop is busy: KEYS by the asked ID, KEYS_OK (or its ERROR) by the one publish in flight.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<Keys>> _keyRequests = new(StringComparer.OrdinalIgnoreCase);
     private TaskCompletionSource<KeysOk>? _publish;
+    private TaskCompletionSource<LookupReply>? _lookup;
+    private readonly SemaphoreSlim _lookupLock = new(1, 1);
 
     private readonly TimeSpan _requestTimeout;
 
@@ -88,7 +90,7 @@ public sealed class ParleyConnection : IAsyncDisposable
     /// <summary>Seed 001 steps 5–6: TCP to port_number, CONNECT(rand_cookie), then CONNECTED as the first sealed record.</summary>
     internal static async Task<ParleyConnection> ConnectAsync(LogOnTicket ticket, ParleyClientOptions options, CancellationToken cancellationToken)
     {
-        var tcp = new TcpClient(ticket.Address.AddressFamily) { NoDelay = true };
+        var tcp = options.LocalAddress is { } local ? new TcpClient(new IPEndPoint(local, 0)) { NoDelay = true } : new TcpClient(ticket.Address.AddressFamily) { NoDelay = true };
 
         // The connect and the wait for CONNECTED get the same bound as a UDP request: a silent server is reported, not waited on forever.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -245,6 +247,30 @@ public sealed class ParleyConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Seed 000's Lookup (issue #6): LOOKUP_REQUEST, answered by the next LOOKUP_REPLY. One lookup at a time, so
+    /// replies (which name no request) pair with requests in order. Failures are <see cref="ParleyClientException"/>.
+    /// </summary>
+    public async Task<LookupReply> LookupAsync(string clientId, CancellationToken cancellationToken = default)
+    {
+        await _lookupLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var pending = new TaskCompletionSource<LookupReply>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _lookup, pending);
+            void Forget() => Interlocked.CompareExchange(ref _lookup, null, pending);
+            await SendRequestAsync(new LookupRequest(clientId), pending, Forget, cancellationToken).ConfigureAwait(false);
+            return await AwaitAnswerAsync(pending.Task, Forget, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lookupLock.Release();
+        }
+    }
+
+    /// <summary>LISTEN (issue #6): tells the server the port direct calls reach us on (0: none).</summary>
+    public Task ListenAsync(int port, CancellationToken cancellationToken = default) => SendAsync(new Listen(port), cancellationToken);
+
     /// <summary>Seed 001 step 7: says LOG_OFF and tears down the TCP connection.</summary>
     public async Task LogOffAsync()
     {
@@ -268,6 +294,7 @@ public sealed class ParleyConnection : IAsyncDisposable
         await Task.WhenAll(_receiving, _keepAlive).ConfigureAwait(false);
         _channel.Dispose();
         _sendLock.Dispose();
+        _lookupLock.Dispose();
     }
 
     private void Close(string reason)
@@ -348,6 +375,7 @@ public sealed class ParleyConnection : IAsyncDisposable
             }
 
             Interlocked.Exchange(ref _publish, null)?.TrySetException(lost);
+            Interlocked.Exchange(ref _lookup, null)?.TrySetException(lost);
         }
     }
 
@@ -358,6 +386,9 @@ public sealed class ParleyConnection : IAsyncDisposable
         {
             case Keys keys when _keyRequests.TryRemove(keys.ClientId, out var request):
                 request.TrySetResult(keys);
+                return true;
+            case LookupReply reply when Interlocked.Exchange(ref _lookup, null) is { } lookup:
+                lookup.TrySetResult(reply);
                 return true;
             case KeysOk ok when Interlocked.Exchange(ref _publish, null) is { } publish:
                 publish.TrySetResult(ok);

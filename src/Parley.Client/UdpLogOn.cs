@@ -54,6 +54,11 @@ internal static class UdpLogOn
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            if (options.LocalAddress is { } local)
+            {
+                socket.Bind(new IPEndPoint(local, 0));
+            }
+
             await socket.ConnectAsync(new IPEndPoint(address, options.Port), cancellationToken).ConfigureAwait(false);
             return socket;
         }

@@ -88,6 +88,15 @@ internal sealed partial class ChatApp
             case UserInput.Unknown unknown:
                 console.WriteLine(Unknown(unknown.Text));
                 break;
+            case UserInput.Call call:
+                await CallAsync(connection, call.ClientId).ConfigureAwait(false);
+                break;
+            case UserInput.HangUp when _call is null:
+                console.WriteLine("You are not in a direct call.");
+                break;
+            case UserInput.HangUp:
+                EndCall();
+                break;
             case UserInput.Verify or UserInput.AcceptKey:
                 await OnSecurityInputAsync(input).ConfigureAwait(false);
                 break;
@@ -129,7 +138,7 @@ internal sealed partial class ChatApp
         // Seed 003: "allow to try again", three attempts in all; the server's lockout enforces the same count.
         for (var attempt = 1; attempt <= MaxPasswordAttempts; attempt++)
         {
-            var password = await AskSecretAsync($"Password for {clientId}: ", cancellationToken).ConfigureAwait(false);
+            var password = await AskSecretAsync(Seed000 ? "Enter passcode on keypad: " : $"Password for {clientId}: ", cancellationToken).ConfigureAwait(false);
             if (string.IsNullOrEmpty(password))
             {
                 console.WriteLine("No password given: type it at the prompt, or use --password-stdin or PARLEY_PASSWORD.");
@@ -162,9 +171,15 @@ internal sealed partial class ChatApp
 
             // Before "Connected": a peer told we are online can already find our published key.
             await StartEncryptionAsync(connection, password, cancellationToken).ConfigureAwait(false);
-            console.WriteLine("Connected");
+            console.WriteLine(Seed000 ? "Logged in." : "Connected");
             ReportEncryption();
             await OnConnectedAsync(connection).ConfigureAwait(false);
+            await StartListeningAsync(connection).ConfigureAwait(false);
+            if (Seed000)
+            {
+                console.WriteLine("Enter destination user ID:");
+            }
+
             UpdatePrompt();
             return null;
         }

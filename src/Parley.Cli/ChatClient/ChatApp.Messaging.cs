@@ -60,6 +60,7 @@ internal sealed partial class ChatApp
 
     private void ForgetMessagingState()
     {
+        StopListening();
         StopEncryption();
         _rooms.Clear();
         _room = null;

@@ -14,9 +14,10 @@ namespace Parley.Cli.ChatClient;
 /// The exact texts "Connected", "Chat started", "Chat ended" and "Correspondent unreachable" are the seed's.
 /// </summary>
 /// <remarks><paramref name="joinRoom"/> is the room joined at log-on (seed 004: a client is in the room), or null for none;
-/// <paramref name="stateDirectory"/> keeps the contacts' trusted keys (issue #5), or null to remember them only until exit.</remarks>
+/// <paramref name="stateDirectory"/> keeps the contacts' trusted keys (issue #5), or null to remember them only until exit;
+/// <paramref name="direct"/> is seed 000's terminal (issue #6).</remarks>
 internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions options, string? defaultUser, string? scriptPassword,
-    string? joinRoom = Protocol.Rooms.Default, string? stateDirectory = null)
+    string? joinRoom = Protocol.Rooms.Default, string? stateDirectory = null, bool direct = false)
 {
     private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private ParleyConnection? _connection;
@@ -74,6 +75,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             await LogOffAsync().ConfigureAwait(false);
         }
 
+        EndCall();
         _inbox.Writer.TryComplete();
         await stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(reading, ticking).ConfigureAwait(false);
@@ -89,6 +91,37 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 _nextLineIsNewPassword = false;
                 _lastInput = Environment.TickCount64;
                 await ChangePasswordAsync(scriptPassword, line.Text, cancellationToken).ConfigureAwait(false);
+                break;
+            case InputLine line when _awaitingLogin:
+                // Seed 000's "Login:": this line is the user ID.
+                _awaitingLogin = false;
+                _lastInput = Environment.TickCount64;
+                await LogOnAsync(line.Text.Trim() is { Length: > 0 } id ? id : null, cancellationToken).ConfigureAwait(false);
+                break;
+            case InputLine line when _call is not null && !line.Text.TrimStart().StartsWith('/'):
+                // In a direct call every line is for the peer (seed 000: "input() send()"); slash commands still work.
+                _lastInput = Environment.TickCount64;
+                await SayInCallAsync(line.Text).ConfigureAwait(false);
+                break;
+            case InputLine line when Seed000 && _connection is { } connected && _call is null && _menuStep == Seed003Step.None
+                && line.Text.Trim() is { Length: > 0 } destination && !destination.StartsWith('/'):
+                // Seed 000's "Enter destination user ID:".
+                _lastInput = Environment.TickCount64;
+                await CallAsync(connected, destination).ConfigureAwait(false);
+                if (_call is null)
+                {
+                    console.WriteLine("Enter destination user ID:");
+                }
+
+                break;
+            case HangUp:
+                EndCall();
+                break;
+            case IncomingCall incoming:
+                await OnIncomingCallAsync(incoming).ConfigureAwait(false);
+                break;
+            case CallLine callLine:
+                OnCallLine(callLine);
                 break;
             case InputLine line when _menuStep != Seed003Step.None:
                 _lastInput = Environment.TickCount64;
@@ -220,13 +253,14 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
         UpdatePrompt();
     }
 
-    private void UpdatePrompt() => console.SetPrompt(_connection is not { } c ? "> " : View switch
-    {
-        InputView.Chat => $"{c.ClientId} to {_peer}> ",
-        InputView.Talk => $"{c.ClientId} dm {_talkPeer}> ",
-        InputView.Room => $"{c.ClientId} {_room}> ",
-        _ => $"{c.ClientId}> ",
-    });
+    private void UpdatePrompt() => console.SetPrompt(_call is { } call ? $"{_connection?.ClientId ?? "you"} to {call.PeerId} (direct)> "
+        : _connection is not { } c ? "> " : View switch
+        {
+            InputView.Chat => $"{c.ClientId} to {_peer}> ",
+            InputView.Talk => $"{c.ClientId} dm {_talkPeer}> ",
+            InputView.Room => $"{c.ClientId} {_room}> ",
+            _ => $"{c.ClientId}> ",
+        });
 
     private async Task PumpInputAsync(CancellationToken cancellationToken)
     {

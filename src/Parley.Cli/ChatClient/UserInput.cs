@@ -52,6 +52,12 @@ internal abstract record UserInput
     /// <summary>/verify id: show the safety number; /verify id yes: the numbers matched, mark the contact verified (issue #5).</summary>
     public sealed record Verify(string ClientId, bool Confirmed) : UserInput;
 
+    /// <summary>/call id: a direct chat, terminal to terminal (issue #6; seed 000).</summary>
+    public sealed record Call(string ClientId) : UserInput;
+
+    /// <summary>/hangup: end the direct chat (as Ctrl-C does).</summary>
+    public sealed record HangUp : UserInput;
+
     /// <summary>/accept id: trust a contact's changed key and send what was held for them (issue #5).</summary>
     public sealed record AcceptKey(string ClientId) : UserInput;
     public sealed record Join(string Room) : UserInput;
@@ -146,6 +152,8 @@ internal abstract record UserInput
             "/verify" when argument is not null => new Verify(argument, Confirmed: false),
             "/verify" when words.Length == 3 && words[2].Equals("yes", StringComparison.OrdinalIgnoreCase) => new Verify(words[1], Confirmed: true),
             "/accept" when argument is not null => new AcceptKey(argument),
+            "/call" when argument is not null => new Call(argument),
+            "/hangup" when words.Length == 1 => new HangUp(),
             "/join" when argument is not null => new Join(argument),
             "/part" when words.Length <= 2 => new Part(argument),
             "/rooms" when words.Length == 1 => new Rooms(),
@@ -188,6 +196,8 @@ internal abstract record UserInput
                                  /passwd                change your password
                                  /verify <id> [yes]     show the safety number you share with <id>; "yes" once
                                                         you have compared it with theirs: <id> is verified
+                                 /call <id>             chat with <id> directly, terminal to terminal (seed 000);
+                                                        the server only says where <id> is. Ctrl-C or /hangup ends it
                                  /accept <id>           trust <id>'s new key after a key-change warning, and
                                                         send the messages held for <id>
           Log off                /logoff                disconnect from the server

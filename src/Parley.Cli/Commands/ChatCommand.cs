@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Net;
+using System.Runtime.InteropServices;
 using Parley.Cli.ChatClient;
 using Parley.Cli.Terminal;
 using Parley.Client;
@@ -40,7 +42,26 @@ internal static class ChatCommand
             Description = "Where the client keeps the keys it trusts for your contacts [env PARLEY_STATE_DIR]",
             DefaultValueFactory = _ => DefaultStateDirectory(),
         };
-        var command = new Command("chat", "The terminal chat client") { user, host, port, timeout, stdin, logOn, room, state };
+        var direct = new Option<bool>("--direct") { Description = "Seed 000's terminal: log on, then type whom to call; chats go terminal to terminal" };
+        var listenPort = new Option<int>("--listen-port")
+        {
+            Description = "TCP port for direct calls to you (0 = any free port, -1 = take none); a taken port falls back to a free one",
+            DefaultValueFactory = _ => defaults.ListenPort,
+        };
+        var source = new Option<string?>("--source-address") { Description = "Local address for every socket (log-on, link, direct calls), e.g. 127.0.0.2" };
+        var command = new Command("chat", "The terminal chat client") { user, host, port, timeout, stdin, logOn, room, state, direct, listenPort, source };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(source) is { } address && !IPAddress.TryParse(address, out _))
+            {
+                r.AddError($"--source-address: '{address}' is not an IP address.");
+            }
+
+            if (r.GetValue(listenPort) is < -1 or > 65535)
+            {
+                r.AddError("--listen-port must be between -1 and 65535.");
+            }
+        });
         command.SetAction(async (result, cancellationToken) =>
         {
             var options = defaults with
@@ -48,6 +69,8 @@ internal static class ChatCommand
                 Host = result.GetValue(host)!,
                 Port = result.GetValue(port),
                 UdpTimeout = TimeSpan.FromSeconds(result.GetValue(timeout)),
+                ListenPort = result.GetValue(listenPort),
+                LocalAddress = result.GetValue(source) is { } address ? IPAddress.Parse(address) : null,
             };
 
             // Read the stdin password before anything else reads stdin; it is then kept only for log-ons.
@@ -56,9 +79,30 @@ internal static class ChatCommand
                 ? new ScriptConsole(Console.In, Console.Out)
                 : new InteractiveConsole();
             using var quit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var joinRoom = result.GetValue(room) is { } r && r != "none" ? r : null;
-            var app = new ChatApp(console, options, result.GetValue(user), scriptPassword, joinRoom, result.GetValue(state));
-            if (result.GetValue(logOn))
+            var seed000 = result.GetValue(direct);
+            var joinRoom = !seed000 && result.GetValue(room) is { } r && r != "none" ? r : null;
+            var app = new ChatApp(console, options, result.GetValue(user), scriptPassword, joinRoom, result.GetValue(state), seed000);
+
+            // Program.cs leaves the signals to this command: Ctrl-C ends a direct call if there is one (seed 000),
+            // else it quits, logging off first; SIGTERM quits.
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal =>
+            {
+                signal.Cancel = true;
+                if (!app.Interrupt())
+                {
+                    quit.Cancel();
+                }
+            });
+            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+            {
+                signal.Cancel = true;
+                quit.Cancel();
+            });
+            if (seed000 && result.GetValue(user) is null)
+            {
+                app.AskForLogin();
+            }
+            else if (result.GetValue(logOn) || seed000)
             {
                 app.QueueLine("Log on");
             }

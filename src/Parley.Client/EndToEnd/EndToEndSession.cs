@@ -48,6 +48,9 @@ public sealed class EndToEndSession : IDisposable
 
     public IdentityPublicKey PublicKey => _key.Public;
 
+    /// <summary>The private identity key, for the direct link's handshake signatures (issue #6).</summary>
+    internal IdentityKey Key => _key;
+
     /// <summary>What the user must be told about their own keys at log-on (they were replaced), or null.</summary>
     public string? Notice { get; }
 

@@ -54,4 +54,12 @@ namespace Parley.Protocol.Messages;
 [JsonDerivedType(typeof(KeysGet), "KEYS_GET")]
 [JsonDerivedType(typeof(Keys), "KEYS")]
 [JsonDerivedType(typeof(KeysChanged), "KEYS_CHANGED")]
+[JsonDerivedType(typeof(Listen), "LISTEN")]
+[JsonDerivedType(typeof(LookupRequest), "LOOKUP_REQUEST")]
+[JsonDerivedType(typeof(LookupReply), "LOOKUP_REPLY")]
+[JsonDerivedType(typeof(ConnectRequest), "CONNECT_REQUEST")]
+[JsonDerivedType(typeof(ConnectChallenge), "CONNECT_CHALLENGE")]
+[JsonDerivedType(typeof(ConnectProof), "CONNECT_PROOF")]
+[JsonDerivedType(typeof(ConnectReply), "CONNECT_REPLY")]
+[JsonDerivedType(typeof(DirectText), "TEXT")]
 public abstract record ParleyMessage;

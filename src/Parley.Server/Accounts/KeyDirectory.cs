@@ -69,6 +69,23 @@ internal sealed class KeyDirectory(ParleyServerOptions options, KeyStore keys, R
     }
 
     /// <summary>
+    /// Seed 000's Lookup (issue #6): where <paramref name="clientId"/> takes direct calls (the address they logged on
+    /// from and the port they LISTEN on) and their current identity key. NOTFOUND unless they are online, listening
+    /// and have a key; the requester is logged on, or it could not ask on this link.
+    /// </summary>
+    public LookupReply Lookup(string clientId)
+    {
+        if (!ClientIds.IsValid(clientId) || router.TryGetOnline(clientId) is not { ListenPort: > 0, RemoteAddress: { } address } peer
+            || keys.Get(peer.ClientId) is not { Current: { } current } found || found.Keys.FirstOrDefault(k => k.Fingerprint == current) is not { } key)
+        {
+            return new LookupReply(LookupStatus.NotFound);
+        }
+
+        return new LookupReply(LookupStatus.Success, peer.ClientId, address.ToString(), peer.ListenPort,
+            Convert.ToBase64String(key.AgreeKey), Convert.ToBase64String(key.SignKey), key.Fingerprint);
+    }
+
+    /// <summary>
     /// KEYS_CHANGED to everyone else online. O(online clients), but only when a key is replaced (a password reset),
     /// not at a user's first publication; TryEnqueue never waits on a slow client.
     /// </summary>

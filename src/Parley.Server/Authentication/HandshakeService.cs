@@ -82,6 +82,9 @@ internal sealed class HandshakeService(
             Response response => OnResponse(response),
             SignUpHello => Reply(signUps.Info),
             SignUp signUp => Reply(signUps.OnSignUp(signUp, source.Address)),
+
+            // Seed 000's precaution: someone not logged on learns nothing, so a lookup over UDP (no session) is NOTFOUND.
+            LookupRequest => Reply(new LookupReply(LookupStatus.NotFound)),
             _ => Reply(new Error(ErrorCodes.NotAllowed, "Only HELLO, RESPONSE, SIGNUP_HELLO and SIGNUP are accepted over UDP.")),
         };
     }

@@ -63,11 +63,19 @@ internal sealed partial class ClientConnection
         }
     }
 
+    /// <summary>LISTEN (issue #6): remembered for LOOKUP_REPLY; nothing is answered.</summary>
+    private ParleyMessage? SetListenPort(int port)
+    {
+        ListenPort = port;
+        return null;
+    }
+
     /// <summary>Handles one message; false ends the connection.</summary>
     private async ValueTask<bool> DispatchAsync(ParleyMessage message, CancellationToken token)
     {
         try
         {
+            Hosting.ServerMetrics.Received(message);
             switch (message)
             {
                 case LogOff:
@@ -106,6 +114,9 @@ internal sealed partial class ClientConnection
                 RoomsReq => _rooms.List(this),
                 KeysPut put => _keys.Publish(this, put),
                 KeysGet get => _keys.Get(this, get.ClientId),
+                Listen listen when listen.Port is >= 0 and <= 65535 => SetListenPort(listen.Port),
+                Listen => new Error(ErrorCodes.BadMessage, "LISTEN's port must be between 0 and 65535."),
+                LookupRequest lookup => _keys.Lookup(lookup.Lookup),
                 _ => new Error(ErrorCodes.NotAllowed, "That msgtype is not allowed from a connected client."),
             };
             if (reply is not null)

@@ -33,6 +33,7 @@ internal sealed partial class ClientConnection
     private TaskCompletionSource _roomSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _reserved;
     private long _generation;
+    private int _listenPort;
 
     public ClientConnection(string clientId, long generation, ConnectionContext context, MessageChannel channel, ChatRouter router,
         Accounts.AccountService accounts, Messaging.DirectMessages direct, Messaging.RoomRegistry rooms, Accounts.KeyDirectory keys, ParleyServerOptions options, ILogger logger)
@@ -63,6 +64,17 @@ internal sealed partial class ClientConnection
     {
         get => Interlocked.Read(ref _generation);
         set => Interlocked.Exchange(ref _generation, value);
+    }
+
+    /// <summary>The address this client logged on from, as the server sees it (seed 000: "the server remembers that user's IP address").</summary>
+    public System.Net.IPAddress? RemoteAddress =>
+        _context.RemoteEndPoint is System.Net.IPEndPoint { Address: var a } ? (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a) : null;
+
+    /// <summary>The TCP port this client accepts direct calls on (issue #6, LISTEN); 0 for none.</summary>
+    public int ListenPort
+    {
+        get => Volatile.Read(ref _listenPort);
+        set => Volatile.Write(ref _listenPort, value);
     }
 
     /// <summary>The chat session this client is in; read and written only under the router's lock.</summary>
