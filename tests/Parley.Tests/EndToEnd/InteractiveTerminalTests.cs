@@ -13,7 +13,7 @@ public sealed class InteractiveTerminalTests
         await server.AddUserAsync("alice", "alice-password");
         await server.AddUserAsync("bob", "bob-password");
         await using var terminal = await TmuxTerminal.StartAsync(
-            $"{ParleyProcess.Executable} chat --user alice --port {server.UdpPort} --state-dir {server.ClientStateDirectory}");
+            $"{ParleyProcess.Executable} chat --user alice --port {server.UdpPort} --state-dir {server.ClientStateDirectory} --listen-port 0");
 
         // Log on at the prompt; the password is typed without echo.
         await terminal.WaitForScreenAsync(s => s.Contains(">"), "the prompt");
@@ -60,7 +60,7 @@ public sealed class InteractiveTerminalTests
     {
         await using var server = await ServerProcess.StartAsync();
         await server.AddUserAsync("alice", "alice-password");
-        await using var terminal = await TmuxTerminal.StartAsync($"{ParleyProcess.Executable} chat --port {server.UdpPort} --state-dir {server.ClientStateDirectory}");
+        await using var terminal = await TmuxTerminal.StartAsync($"{ParleyProcess.Executable} chat --port {server.UdpPort} --state-dir {server.ClientStateDirectory} --listen-port 0");
         await terminal.WaitForScreenAsync(s => s.Contains(">"), "the prompt");
 
         // Seed 003: a known ID may try again, three attempts in all; the server then locks it.

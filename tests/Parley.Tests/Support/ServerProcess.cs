@@ -58,8 +58,11 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     public async Task<ParleyProcess> StartClientAsync(string clientId, string password, params string[] extra)
     {
         string[] state = extra.Contains("--state-dir") ? [] : ["--state-dir", ClientStateDirectory];
+
+        // Seed 000's port 65000 would be shared by every client of every test: each listens on a free port instead.
+        string[] listen = extra.Contains("--listen-port") ? [] : ["--listen-port", "0"];
         var client = ParleyProcess.Start(clientId, ["chat", "--user", clientId, "--host", "127.0.0.1", "--port",
-            UdpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--password-stdin", .. state, .. extra]);
+            UdpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--password-stdin", .. state, .. listen, .. extra]);
         await client.SendLineAsync(password);
         return client;
     }
