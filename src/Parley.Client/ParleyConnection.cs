@@ -398,7 +398,7 @@ public sealed class ParleyConnection : IAsyncDisposable
                 when Volatile.Read(ref _publish) is not null && (error.Code != ErrorCodes.KeysInvalid || Volatile.Read(ref _pendingVerifier) is null):
                 Interlocked.Exchange(ref _publish, null)?.TrySetException(new ParleyClientException(ClientFailure.Refused, error.Text));
                 return true;
-            case Error { Code: ErrorCodes.UnknownMsgType } error when !_keyRequests.IsEmpty || Volatile.Read(ref _publish) is not null:
+            case Error { Code: ErrorCodes.UnknownMsgType } error when !_keyRequests.IsEmpty || Volatile.Read(ref _publish) is not null || Volatile.Read(ref _lookup) is not null:
                 // A server from before issue #5 does not know KEYS_GET/KEYS_PUT: fail what waits instead of timing out.
                 var refused = new ParleyClientException(ClientFailure.Refused, $"The server does not support end-to-end encryption ({error.Text}).");
                 foreach (var request in _keyRequests.Values)
@@ -408,6 +408,7 @@ public sealed class ParleyConnection : IAsyncDisposable
 
                 _keyRequests.Clear();
                 Interlocked.Exchange(ref _publish, null)?.TrySetException(refused);
+                Interlocked.Exchange(ref _lookup, null)?.TrySetException(refused);
                 return true;
             default:
                 return false;

@@ -109,6 +109,19 @@ public sealed class UserInputTests
         Assert.Equal(new UserInput.AcceptKey("bob"), UserInput.Parse("/accept bob", view));
     }
 
+    [Fact]
+    public void Call_and_hangup_are_commands_in_every_view()
+    {
+        foreach (var view in Enum.GetValues<InputView>())
+        {
+            Assert.Equal(new UserInput.Call("bianca"), UserInput.Parse("/call bianca", view));
+            Assert.IsType<UserInput.HangUp>(UserInput.Parse("/HANGUP", view));
+        }
+
+        Assert.IsType<UserInput.Unknown>(UserInput.Parse("/call", InputView.Menu));
+        Assert.IsType<UserInput.Unknown>(UserInput.Parse("/hangup now", InputView.Menu));
+    }
+
     [Theory]
     [InlineData("/verify")]
     [InlineData("/verify bob no")]
