@@ -33,6 +33,7 @@ public sealed class ParleyConnection : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<Keys>> _keyRequests = new(StringComparer.OrdinalIgnoreCase);
     private TaskCompletionSource<KeysOk>? _publish;
     private TaskCompletionSource<LookupReply>? _lookup;
+    private int _staleLookups;
     private readonly SemaphoreSlim _lookupLock = new(1, 1);
 
     private readonly TimeSpan _requestTimeout;
@@ -254,13 +255,21 @@ public sealed class ParleyConnection : IAsyncDisposable
     public async Task<LookupReply> LookupAsync(string clientId, CancellationToken cancellationToken = default)
     {
         await _lookupLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var sent = false;
         try
         {
             var pending = new TaskCompletionSource<LookupReply>(TaskCreationOptions.RunContinuationsAsynchronously);
             Volatile.Write(ref _lookup, pending);
             void Forget() => Interlocked.CompareExchange(ref _lookup, null, pending);
             await SendRequestAsync(new LookupRequest(clientId), pending, Forget, cancellationToken).ConfigureAwait(false);
+            sent = true;
             return await AwaitAnswerAsync(pending.Task, Forget, cancellationToken).ConfigureAwait(false);
+        }
+        catch when (sent)
+        {
+            // Given up on after it was sent: its late reply must not be taken for the next lookup's.
+            Interlocked.Increment(ref _staleLookups);
+            throw;
         }
         finally
         {
@@ -386,6 +395,9 @@ public sealed class ParleyConnection : IAsyncDisposable
         {
             case Keys keys when _keyRequests.TryRemove(keys.ClientId, out var request):
                 request.TrySetResult(keys);
+                return true;
+            case LookupReply when Volatile.Read(ref _staleLookups) > 0:
+                Interlocked.Decrement(ref _staleLookups);
                 return true;
             case LookupReply reply when Interlocked.Exchange(ref _lookup, null) is { } lookup:
                 lookup.TrySetResult(reply);

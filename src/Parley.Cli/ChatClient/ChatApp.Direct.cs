@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Parley.Client;
 using Parley.Client.Direct;
 using Parley.Client.EndToEnd;
+using Parley.Protocol;
 using Parley.Protocol.Messages;
 
 namespace Parley.Cli.ChatClient;
@@ -12,21 +13,43 @@ namespace Parley.Cli.ChatClient;
 /// in <c>--direct</c> mode, typing bob at "Enter destination user ID:") looks bob up on the server and connects to
 /// him directly, and from then on the server is idle. Ctrl-C ends a call. The exact texts are seed 000's.
 /// </summary>
+/// <remarks>
+/// Nothing a remote terminal does may stall this app's one loop: incoming handshakes run beside it (at most
+/// <see cref="MaxHandshakes"/> at once), lines to the peer are queued (<see cref="DirectLink.TrySend"/>), and lines
+/// from the peer wait for room (<see cref="CallCredits"/>) before they are queued here.
+/// </remarks>
 internal sealed partial class ChatApp
 {
+    /// <summary>Incoming handshakes (answers and "busy" refusals) in progress at once; more connections are closed unanswered.</summary>
+    private const int MaxHandshakes = 4;
+
+    /// <summary>Lines from the peer queued for the screen before the link stops being read.</summary>
+    private const int CallCredits = 256;
+
     private TcpListener? _listener;
-    private DirectLink? _call;
+    private ActiveCall? _call;
     private int _inCall;
+    private CancellationTokenSource? _dialling;
+    private int _handshakes;
     private bool _awaitingLogin;
 
     /// <summary>Seed 000's terminal (<c>parley chat --direct</c>): its prompts and texts, and a typed line is whom to call.</summary>
     private bool Seed000 => direct;
 
     /// <summary>
-    /// Ctrl-C, from the signal handler's thread: ends the call if there is one (seed 000: "CTRL-C connection ended")
-    /// and returns true; false when there is none, so the caller quits the program as Ctrl-C otherwise does.
+    /// Ctrl-C, from the signal handler's thread: cancels a call being dialled, or ends the call in progress (seed 000:
+    /// "CTRL-C connection ended"), and returns true; false when there is neither, so the caller quits the program.
     /// </summary>
-    public bool Interrupt() => Volatile.Read(ref _inCall) == 1 && _inbox.Writer.TryWrite(new HangUp());
+    public bool Interrupt()
+    {
+        if (Volatile.Read(ref _dialling) is { } dialling)
+        {
+            dialling.Cancel();
+            return true;
+        }
+
+        return Volatile.Read(ref _inCall) == 1 && _inbox.Writer.TryWrite(new HangUp());
+    }
 
     /// <summary>Seed 000: "Login:" — the next line is the user ID (when --user did not give it).</summary>
     public void AskForLogin()
@@ -43,20 +66,22 @@ internal sealed partial class ChatApp
             return;
         }
 
-        var address = options.LocalAddress ?? IPAddress.Any;
-        TcpListener listener;
+        TcpListener? listener = null;
         try
         {
-            listener = Listen(address, options.ListenPort);
-        }
-        catch (SocketException) when (options.ListenPort != 0)
-        {
-            listener = Listen(address, 0);
-            console.WriteLine($"Port {options.ListenPort} is in use; direct calls reach you on port {((IPEndPoint)listener.LocalEndpoint).Port} instead.");
+            try
+            {
+                listener = Listen(options.ListenPort);
+            }
+            catch (SocketException) when (options.ListenPort != 0)
+            {
+                listener = Listen(0);
+                console.WriteLine($"Port {options.ListenPort} is in use; direct calls reach you on port {((IPEndPoint)listener.LocalEndpoint).Port} instead.");
+            }
         }
         catch (SocketException e)
         {
-            console.WriteLine($"Direct calls to you are off: cannot listen on {address} ({e.SocketErrorCode}).");
+            console.WriteLine($"Direct calls to you are off: cannot listen for them ({e.SocketErrorCode}).");
             return;
         }
 
@@ -64,11 +89,12 @@ internal sealed partial class ChatApp
         _ = PumpCallsAsync(connection, listener);
         await SendAsync(connection, new Listen(((IPEndPoint)listener.LocalEndpoint).Port)).ConfigureAwait(false);
 
-        static TcpListener Listen(IPAddress address, int port)
+        // On --source-address only; else on every address, IPv6 and IPv4 alike (TcpListener.Create is dual-mode).
+        TcpListener Listen(int port)
         {
-            var listener = new TcpListener(address, port);
-            listener.Start();
-            return listener;
+            var listening = options.LocalAddress is { } address ? new TcpListener(address, port) : TcpListener.Create(port);
+            listening.Start();
+            return listening;
         }
     }
 
@@ -102,44 +128,62 @@ internal sealed partial class ChatApp
     }
 
     /// <summary>
-    /// A terminal connects. Busy: seed 000's "busy". Otherwise the handshake runs here, on the app's one task, with
-    /// every step bounded by --direct-timeout; the initiator is vetted as the seed says, plus its key.
+    /// A terminal connects. The handshake runs beside the app's loop, which hears of it when it is done
+    /// (<see cref="CallReady"/>, <see cref="CallNote"/>). Busy: seed 000's "busy". Past the cap: closed unanswered.
     /// </summary>
-    private async Task OnIncomingCallAsync(IncomingCall incoming)
+    private void OnIncomingCall(IncomingCall incoming)
     {
-        if (!ReferenceEquals(incoming.Connection, _connection) || _e2e is not { } e2e || _call is not null)
+        if (_handshakes >= MaxHandshakes)
         {
-            _ = DirectLink.RefuseAsync(incoming.Tcp, ConnectRefusals.Busy, options, CancellationToken.None);
+            incoming.Tcp.Dispose();
             return;
         }
 
-        var connection = incoming.Connection;
+        _handshakes++;
+        if (!ReferenceEquals(incoming.Connection, _connection) || _e2e is not { } e2e || _call is not null)
+        {
+            _ = RefuseBusyAsync(incoming.Tcp);
+            return;
+        }
+
+        _ = AnswerAsync(incoming.Connection, e2e, incoming.Tcp);
+    }
+
+    private async Task RefuseBusyAsync(TcpClient tcp)
+    {
+        await DirectLink.RefuseAsync(tcp, ConnectRefusals.Busy, options, CancellationToken.None).ConfigureAwait(false);
+        _inbox.Writer.TryWrite(new CallNote(null));
+    }
+
+    /// <summary>Beside the loop: the destination's half of the handshake; the outcome is posted back.</summary>
+    private async Task AnswerAsync(ParleyConnection connection, EndToEndSession e2e, TcpClient tcp)
+    {
         try
         {
-            var link = await DirectLink.AnswerAsync(incoming.Tcp, e2e, (initiator, from, ct) => CheckInitiatorAsync(connection, e2e, initiator, from, ct),
+            var link = await DirectLink.AnswerAsync(tcp, e2e, (initiator, from, ct) => CheckInitiatorAsync(connection, e2e, initiator, from, ct),
                 options, CancellationToken.None).ConfigureAwait(false);
-            Established(link, $"Connection received from user {link.PeerId}, type your messages");
+            if (!_inbox.Writer.TryWrite(new CallReady(link)))
+            {
+                await link.DisposeAsync().ConfigureAwait(false);
+            }
         }
-        catch (Exception e) when (e is DirectCallException or IOException or SocketException or ParleyClientException)
+        catch (Exception e) when (e is DirectCallException or IOException or SocketException or ParleyClientException or ObjectDisposedException)
         {
-            console.WriteLine(Display.Clean(e.Message));
+            _inbox.Writer.TryWrite(new CallNote(e.Message));
         }
     }
 
     /// <summary>
     /// Seed 000: "Bianca sends a Lookup Request to the server to verify Ali's IP address and Ali's encryption key."
-    /// The address must be the one the initiator logged on from, and the key the one this user trusts for them.
+    /// The address must be the one the initiator logged on from, and the key the one this user trusts for them. An
+    /// initiator who is not logged on is refused as an address mismatch, so a stranger cannot learn who is online.
     /// </summary>
     private static async Task<InitiatorCheck> CheckInitiatorAsync(ParleyConnection connection, EndToEndSession e2e, string initiator, IPAddress from,
         CancellationToken cancellationToken)
     {
         var lookup = await connection.LookupAsync(initiator, cancellationToken).ConfigureAwait(false);
-        if (lookup.Status != LookupStatus.Success)
-        {
-            return new InitiatorCheck(null, ConnectRefusals.NotLoggedOn);
-        }
-
-        if (!IPAddress.TryParse(lookup.Address, out var registered) || !registered.Equals(from))
+        if (lookup.Status != LookupStatus.Success || !ClientIds.Comparer.Equals(lookup.UserId, initiator)
+            || !IPAddress.TryParse(lookup.Address, out var registered) || !registered.Equals(from))
         {
             return new InitiatorCheck(null, ConnectRefusals.AddressMismatch);
         }
@@ -150,12 +194,35 @@ internal sealed partial class ChatApp
             : new InitiatorCheck(null, ConnectRefusals.KeyNotTrusted);
     }
 
-    /// <summary>/call bob, or a user ID typed at seed 000's "Enter destination user ID:".</summary>
+    /// <summary>A handshake beside the loop succeeded: the call starts, unless another one did meanwhile.</summary>
+    private async Task OnCallReadyAsync(CallReady ready)
+    {
+        _handshakes--;
+        if (_call is not null)
+        {
+            console.WriteLine($"Hung up on {ready.Link.PeerId}: you were already in a direct chat.");
+            await ready.Link.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        Established(ready.Link, $"Connection received from user {ready.Link.PeerId}, type your messages");
+    }
+
+    private void OnCallNote(CallNote note)
+    {
+        _handshakes--;
+        if (note.Text is { } text)
+        {
+            console.WriteLine(Display.Clean(text));
+        }
+    }
+
+    /// <summary>/call bob, or a user ID typed at seed 000's "Enter destination user ID:". Ctrl-C while dialling cancels it.</summary>
     private async Task CallAsync(ParleyConnection connection, string peer)
     {
         if (_call is not null)
         {
-            console.WriteLine($"You are already in a direct chat with {_call.PeerId}; press Ctrl-C to end it.");
+            console.WriteLine($"You are already in a direct chat with {_call.Link.PeerId}; press Ctrl-C to end it.");
             return;
         }
 
@@ -165,16 +232,27 @@ internal sealed partial class ChatApp
             return;
         }
 
+        if (ClientIds.Comparer.Equals(peer, connection.ClientId))
+        {
+            console.WriteLine("You cannot call yourself.");
+            return;
+        }
+
+        using var dialling = new CancellationTokenSource();
+        Volatile.Write(ref _dialling, dialling);
         try
         {
-            var lookup = await connection.LookupAsync(peer).ConfigureAwait(false);
-            if (lookup.Status != LookupStatus.Success || !IPAddress.TryParse(lookup.Address, out var address))
+            var lookup = await connection.LookupAsync(peer, dialling.Token).ConfigureAwait(false);
+
+            // The reply must be about the user asked for: a server that answers with someone else's address is caught here.
+            if (lookup.Status != LookupStatus.Success || !ClientIds.Comparer.Equals(lookup.UserId, peer)
+                || !IPAddress.TryParse(lookup.Address, out var address) || lookup.Port is < 1 or > 65535)
             {
                 console.WriteLine($"{Display.Clean(peer)} was not found (NOTFOUND): not logged on, or not taking direct calls.");
                 return;
             }
 
-            var contact = await e2e.ContactAsync(lookup.UserId).ConfigureAwait(false);
+            var contact = await e2e.ContactAsync(lookup.UserId, cancellationToken: dialling.Token).ConfigureAwait(false);
             if (contact.Trust == KeyTrust.Changed)
             {
                 WarnKeyChanged(contact);
@@ -188,49 +266,68 @@ internal sealed partial class ChatApp
                 return;
             }
 
-            var link = await DirectLink.CallAsync(new IPEndPoint(address, lookup.Port), e2e, contact.ClientId, key, options, CancellationToken.None).ConfigureAwait(false);
-            Established(link, "Connection established, type your messages");
+            var link = await DirectLink.CallAsync(new IPEndPoint(address, lookup.Port), e2e, contact.ClientId, key, options, dialling.Token).ConfigureAwait(false);
+            Established(link, Seed000 ? "Connection established, type your messages" : $"Connection established with {contact.ClientId}, type your messages");
+        }
+        catch (OperationCanceledException)
+        {
+            console.WriteLine("Call cancelled.");
         }
         catch (Exception e) when (e is DirectCallException or ParleyClientException)
         {
             console.WriteLine(Display.Clean(e.Message));
         }
+        finally
+        {
+            Volatile.Write(ref _dialling, null);
+        }
     }
 
     private void Established(DirectLink link, string announcement)
     {
-        _call = link;
+        var call = new ActiveCall(link);
+        _call = call;
         Volatile.Write(ref _inCall, 1);
         console.WriteLine(announcement);
-        _ = PumpCallAsync(link);
+        _ = PumpCallAsync(call);
         UpdatePrompt();
     }
 
-    private async Task PumpCallAsync(DirectLink link)
+    /// <summary>The peer's lines, each waiting for room (a flooding peer is slowed to the screen's pace, not buffered).</summary>
+    private async Task PumpCallAsync(ActiveCall call)
     {
-        while (await link.ReceiveAsync().ConfigureAwait(false) is { } text)
+        try
         {
-            _inbox.Writer.TryWrite(new CallLine(link, text));
+            while (await call.Link.ReceiveAsync(call.Ended.Token).ConfigureAwait(false) is { } text)
+            {
+                await call.Credits.WaitAsync(call.Ended.Token).ConfigureAwait(false);
+                _inbox.Writer.TryWrite(new CallLine(call, text));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return; // hung up here
         }
 
-        _inbox.Writer.TryWrite(new CallLine(link, null));
+        _inbox.Writer.TryWrite(new CallLine(call, null));
     }
 
     /// <summary>A line from the peer (printed as seed 000 prints it in --direct mode), or the end of the call.</summary>
     private void OnCallLine(CallLine line)
     {
-        if (!ReferenceEquals(line.Link, _call))
+        if (!ReferenceEquals(line.Call, _call))
         {
             return; // a call already ended here
         }
 
-        if (line.Text is { } text)
+        if (line.Text is not { } text)
         {
-            console.WriteLine(Seed000 ? Display.Clean(text) : Display.Line(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "[call]", line.Link.PeerId, text));
+            EndCall();
             return;
         }
 
-        EndCall();
+        line.Call.Credits.Release();
+        console.WriteLine(Seed000 ? Display.Clean(text) : Display.Line(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "[call]", line.Call.Link.PeerId, text));
     }
 
     /// <summary>Ctrl-C here or at the other end: "Connection ended", then back to seed 000's prompt.</summary>
@@ -243,7 +340,8 @@ internal sealed partial class ChatApp
 
         _call = null;
         Volatile.Write(ref _inCall, 0);
-        _ = call.DisposeAsync().AsTask();
+        call.Ended.Cancel();
+        _ = call.Link.DisposeAsync().AsTask();
         console.WriteLine("Connection ended");
         if (Seed000)
         {
@@ -253,21 +351,32 @@ internal sealed partial class ChatApp
         UpdatePrompt();
     }
 
-    private async Task SayInCallAsync(string text)
+    private void SayInCall(string text)
     {
-        try
+        if (!_call!.Link.TrySend(text))
         {
-            await _call!.SendAsync(text).ConfigureAwait(false);
+            console.WriteLine($"{_call.Link.PeerId}'s terminal is not reading; that line was not sent.");
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-        {
-            EndCall();
-        }
+    }
+
+    /// <summary>A call in progress: its link, the room left for its lines on this app's queue, and its end.</summary>
+    private sealed class ActiveCall(DirectLink link)
+    {
+        public DirectLink Link { get; } = link;
+
+        public SemaphoreSlim Credits { get; } = new(CallCredits, CallCredits);
+
+        public CancellationTokenSource Ended { get; } = new();
     }
 
     private sealed record IncomingCall(ParleyConnection Connection, TcpClient Tcp);
 
-    private sealed record CallLine(DirectLink Link, string? Text);
+    private sealed record CallReady(DirectLink Link);
+
+    /// <summary>An incoming handshake ended without a call: what to tell the user (null: nothing, a "busy" was sent).</summary>
+    private sealed record CallNote(string? Text);
+
+    private sealed record CallLine(ActiveCall Call, string? Text);
 
     private sealed record HangUp;
 }

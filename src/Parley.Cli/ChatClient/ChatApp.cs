@@ -49,6 +49,8 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
         {
             await foreach (var item in _inbox.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                // ReadAllAsync hands out what is queued before it looks at the token: a quit must not wait for a backlog.
+                cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
                     await HandleAsync(item, cancellationToken).ConfigureAwait(false);
@@ -101,7 +103,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             case InputLine line when _call is not null && !line.Text.TrimStart().StartsWith('/'):
                 // In a direct call every line is for the peer (seed 000: "input() send()"); slash commands still work.
                 _lastInput = Environment.TickCount64;
-                await SayInCallAsync(line.Text).ConfigureAwait(false);
+                SayInCall(line.Text);
                 break;
             case InputLine line when Seed000 && _connection is { } connected && _call is null && _menuStep == Seed003Step.None
                 && line.Text.Trim() is { Length: > 0 } destination && !destination.StartsWith('/'):
@@ -118,7 +120,13 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 EndCall();
                 break;
             case IncomingCall incoming:
-                await OnIncomingCallAsync(incoming).ConfigureAwait(false);
+                OnIncomingCall(incoming);
+                break;
+            case CallReady ready:
+                await OnCallReadyAsync(ready).ConfigureAwait(false);
+                break;
+            case CallNote note:
+                OnCallNote(note);
                 break;
             case CallLine callLine:
                 OnCallLine(callLine);
@@ -253,7 +261,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
         UpdatePrompt();
     }
 
-    private void UpdatePrompt() => console.SetPrompt(_call is { } call ? $"{_connection?.ClientId ?? "you"} to {call.PeerId} (direct)> "
+    private void UpdatePrompt() => console.SetPrompt(_call is { } call ? $"{_connection?.ClientId ?? "you"} to {call.Link.PeerId} (direct)> "
         : _connection is not { } c ? "> " : View switch
         {
             InputView.Chat => $"{c.ClientId} to {_peer}> ",

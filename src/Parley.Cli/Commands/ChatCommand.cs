@@ -85,8 +85,14 @@ internal static class ChatCommand
 
             // Program.cs leaves the signals to this command: Ctrl-C ends a direct call if there is one (seed 000),
             // else it quits, logging off first; SIGTERM quits.
+            // A signal after the quit was asked for is not caught: the process ends at once, as a stuck program must.
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal =>
             {
+                if (quit.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 signal.Cancel = true;
                 if (!app.Interrupt())
                 {
@@ -95,8 +101,11 @@ internal static class ChatCommand
             });
             using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
             {
-                signal.Cancel = true;
-                quit.Cancel();
+                if (!quit.IsCancellationRequested)
+                {
+                    signal.Cancel = true;
+                    quit.Cancel();
+                }
             });
             if (seed000 && result.GetValue(user) is null)
             {

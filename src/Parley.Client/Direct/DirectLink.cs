@@ -21,15 +21,24 @@ public sealed record InitiatorCheck(IdentityPublicKey? Key, string? Refusal);
 /// </summary>
 public sealed class DirectLink : IAsyncDisposable
 {
+    /// <summary>Largest frame on a direct link: a chat line, not a file transfer. A bigger one ends the call.</summary>
+    public const int MaxFrameBytes = 64 * 1024;
+
+    /// <summary>Lines queued for a peer that is not reading before <see cref="TrySend"/> says no.</summary>
+    private const int OutgoingCapacity = 256;
+
     private readonly TcpClient _tcp;
     private readonly MessageChannel _channel;
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly System.Threading.Channels.Channel<string> _outgoing =
+        System.Threading.Channels.Channel.CreateBounded<string>(new System.Threading.Channels.BoundedChannelOptions(OutgoingCapacity) { SingleReader = true });
+    private readonly Task _sending;
 
     private DirectLink(TcpClient tcp, MessageChannel channel, string peerId)
     {
         _tcp = tcp;
         _channel = channel;
         PeerId = peerId;
+        _sending = SendLoopAsync();
     }
 
     /// <summary>The other terminal's user, as the handshake proved it.</summary>
@@ -54,14 +63,14 @@ public sealed class DirectLink : IAsyncDisposable
                 {
                     await tcp.ConnectAsync(target, connect.Token).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+                catch (Exception e) when (e is SocketException or NotSupportedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
                     throw new DirectCallException($"Could not reach {peerId} at {target} ({(e is SocketException s ? s.SocketErrorCode.ToString() : "no answer")}): " +
                         "they may be behind a firewall or NAT that blocks incoming connections.");
                 }
             }
 
-            channel = new MessageChannel(new StreamDuplexPipe(tcp.GetStream()), options.MaxFrameBytes);
+            channel = new MessageChannel(new StreamDuplexPipe(tcp.GetStream()), MaxFrameBytes);
             await channel.SendAsync(handshake.Request, cancellationToken).ConfigureAwait(false);
             switch (await ReadAsync(channel, options, cancellationToken).ConfigureAwait(false))
             {
@@ -103,7 +112,7 @@ public sealed class DirectLink : IAsyncDisposable
         Func<string, IPAddress, CancellationToken, Task<InitiatorCheck>> check, ParleyClientOptions options, CancellationToken cancellationToken)
     {
         tcp.NoDelay = true;
-        var channel = new MessageChannel(new StreamDuplexPipe(tcp.GetStream()), options.MaxFrameBytes);
+        var channel = new MessageChannel(new StreamDuplexPipe(tcp.GetStream()), MaxFrameBytes);
         try
         {
             var request = await ReadAsync(channel, options, cancellationToken).ConfigureAwait(false) as ConnectRequest;
@@ -123,7 +132,13 @@ public sealed class DirectLink : IAsyncDisposable
             }
 
             await channel.SendAsync(handshake.Challenge(me.Key), cancellationToken).ConfigureAwait(false);
-            if (await ReadAsync(channel, options, cancellationToken).ConfigureAwait(false) is not ConnectProof proof || !handshake.VerifyProof(proof, initiatorKey))
+            var answer = await ReadAsync(channel, options, cancellationToken).ConfigureAwait(false);
+            if (answer is null)
+            {
+                throw new DirectCallException($"{handshake.InitiatorId} ({from}) hung up during the handshake.");
+            }
+
+            if (answer is not ConnectProof proof || !handshake.VerifyProof(proof, initiatorKey))
             {
                 await RefuseAsync(channel, ConnectRefusals.KeyProofFailed, cancellationToken).ConfigureAwait(false);
                 throw new DirectCallException($"Refused a connection from {handshake.InitiatorId} ({from}): {ConnectRefusals.KeyProofFailed}.");
@@ -146,7 +161,7 @@ public sealed class DirectLink : IAsyncDisposable
     public static async Task RefuseAsync(TcpClient tcp, string reason, ParleyClientOptions options, CancellationToken cancellationToken)
     {
         using (tcp)
-        using (var channel = new MessageChannel(new StreamDuplexPipe(tcp.GetStream()), options.MaxFrameBytes))
+        using (var channel = new MessageChannel(new StreamDuplexPipe(tcp.GetStream()), MaxFrameBytes))
         {
             try
             {
@@ -160,16 +175,29 @@ public sealed class DirectLink : IAsyncDisposable
         }
     }
 
-    public async Task SendAsync(string text, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Queues a line for the peer without waiting (a stalled peer must not stall the terminal); false when
+    /// <see cref="OutgoingCapacity"/> lines already wait, or the link has ended.
+    /// </summary>
+    public bool TrySend(string text) => _outgoing.Writer.TryWrite(text);
+
+    /// <summary><see cref="TrySend"/> for callers that want a failure as an exception.</summary>
+    public Task SendAsync(string text) =>
+        TrySend(text) ? Task.CompletedTask : Task.FromException(new IOException("The direct link has ended, or its peer is not reading."));
+
+    private async Task SendLoopAsync()
     {
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _channel.SendAsync(new DirectText(text), CancellationToken.None).ConfigureAwait(false);
+            await foreach (var text in _outgoing.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                await _channel.SendAsync(new DirectText(text), CancellationToken.None).ConfigureAwait(false);
+            }
         }
-        finally
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
-            _sendLock.Release();
+            _outgoing.Writer.TryComplete(); // the link is gone: later lines are refused, and the reader sees the end
+            _tcp.Dispose();
         }
     }
 
@@ -195,12 +223,13 @@ public sealed class DirectLink : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>Hangs up: closes the socket at once (a queued line may be lost, as with seed 000's Ctrl-C).</summary>
+    public async ValueTask DisposeAsync()
     {
+        _outgoing.Writer.TryComplete();
         _tcp.Dispose();
+        await _sending.ConfigureAwait(false);
         _channel.Dispose();
-        _sendLock.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     private static string Display(string? reason) => reason is null ? "no reason given" : new string([.. reason.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);

@@ -35,6 +35,10 @@ public sealed class EndToEndSession : IDisposable
     private readonly Dictionary<string, IdentityPublicKey> _ownKeys;
     private readonly Dictionary<string, Contact> _contacts = new(StringComparer.OrdinalIgnoreCase);
 
+    // The terminal's loop and a direct call's handshake (issue #6), which runs beside it, both use the contacts and
+    // the book: one at a time.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
     private EndToEndSession(ParleyConnection connection, ContactBook book, IdentityKey key, Dictionary<string, IdentityPublicKey> ownKeys, string? notice)
     {
         _connection = connection;
@@ -122,6 +126,19 @@ public sealed class EndToEndSession : IDisposable
     /// </summary>
     public async Task<Contact> ContactAsync(string clientId, string? mustInclude = null, CancellationToken cancellationToken = default)
     {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ContactCoreAsync(clientId, mustInclude, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<Contact> ContactCoreAsync(string clientId, string? mustInclude, CancellationToken cancellationToken)
+    {
         if (_contacts.TryGetValue(clientId, out var cached) && (mustInclude is null || cached.Keys.ContainsKey(mustInclude)))
         {
             return cached;
@@ -177,6 +194,19 @@ public sealed class EndToEndSession : IDisposable
     /// </summary>
     public bool Forget(string clientId)
     {
+        _gate.Wait();
+        try
+        {
+            return ForgetCore(clientId);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private bool ForgetCore(string clientId)
+    {
         if (!_contacts.Remove(clientId, out var contact))
         {
             return false;
@@ -198,7 +228,16 @@ public sealed class EndToEndSession : IDisposable
             return;
         }
 
-        _book.Accept(contact.ClientId, current.Fingerprint, verified);
+        _gate.Wait();
+        try
+        {
+            _book.Accept(contact.ClientId, current.Fingerprint, verified);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
         contact.Trust = verified ? KeyTrust.Verified : KeyTrust.Trusted;
         contact.WasVerified = false;
     }
@@ -223,6 +262,19 @@ public sealed class EndToEndSession : IDisposable
     /// </summary>
     public async Task<Opened> OpenAsync(string body, MessageKind kind, string from, string to, string conversation, CancellationToken cancellationToken = default)
     {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await OpenCoreAsync(body, kind, from, to, conversation, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<Opened> OpenCoreAsync(string body, MessageKind kind, string from, string to, string conversation, CancellationToken cancellationToken)
+    {
         var context = new MessageContext(kind, from, to, conversation);
         if (!context.IsWellFormed)
         {
@@ -245,7 +297,7 @@ public sealed class EndToEndSession : IDisposable
         }
         else
         {
-            var contact = await ContactAsync(from, envelope.SenderFingerprint, cancellationToken).ConfigureAwait(false);
+            var contact = await ContactCoreAsync(from, envelope.SenderFingerprint, cancellationToken).ConfigureAwait(false);
             senderKey = contact.Keys.GetValueOrDefault(envelope.SenderFingerprint);
             trusted = _book.Find(contact.ClientId)?.Accepted.Contains(envelope.SenderFingerprint) == true;
         }
