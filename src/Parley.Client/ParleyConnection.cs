@@ -260,16 +260,19 @@ public sealed class ParleyConnection : IAsyncDisposable
         {
             var pending = new TaskCompletionSource<LookupReply>(TaskCreationOptions.RunContinuationsAsynchronously);
             Volatile.Write(ref _lookup, pending);
-            void Forget() => Interlocked.CompareExchange(ref _lookup, null, pending);
+            void Forget()
+            {
+                // Given up on after it was sent, and still unanswered: its late reply must not be taken for the next
+                // lookup's. (If the reply won the race, it was consumed and there is nothing stale.)
+                if (ReferenceEquals(Interlocked.CompareExchange(ref _lookup, null, pending), pending) && sent)
+                {
+                    Interlocked.Increment(ref _staleLookups);
+                }
+            }
+
             await SendRequestAsync(new LookupRequest(clientId), pending, Forget, cancellationToken).ConfigureAwait(false);
             sent = true;
             return await AwaitAnswerAsync(pending.Task, Forget, cancellationToken).ConfigureAwait(false);
-        }
-        catch when (sent)
-        {
-            // Given up on after it was sent: its late reply must not be taken for the next lookup's.
-            Interlocked.Increment(ref _staleLookups);
-            throw;
         }
         finally
         {

@@ -128,7 +128,7 @@ internal sealed partial class ChatApp
     }
 
     /// <summary>
-    /// A terminal connects. The handshake runs beside the app's loop, which hears of it when it is done
+    /// A terminal connects. The handshake (each step bounded by <see cref="ParleyClientOptions.DirectTimeout"/>) runs beside the app's loop, which hears of it when it is done
     /// (<see cref="CallReady"/>, <see cref="CallNote"/>). Busy: seed 000's "busy". Past the cap: closed unanswered.
     /// </summary>
     private void OnIncomingCall(IncomingCall incoming)
@@ -152,7 +152,7 @@ internal sealed partial class ChatApp
     private async Task RefuseBusyAsync(TcpClient tcp)
     {
         await DirectLink.RefuseAsync(tcp, ConnectRefusals.Busy, options, CancellationToken.None).ConfigureAwait(false);
-        _inbox.Writer.TryWrite(new CallNote(null));
+        _inbox.Writer.TryWrite(new CallNote("Turned away an incoming direct call: you are busy."));
     }
 
     /// <summary>Beside the loop: the destination's half of the handshake; the outcome is posted back.</summary>
@@ -330,8 +330,8 @@ internal sealed partial class ChatApp
         console.WriteLine(Seed000 ? Display.Clean(text) : Display.Line(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "[call]", line.Call.Link.PeerId, text));
     }
 
-    /// <summary>Ctrl-C here or at the other end: "Connection ended", then back to seed 000's prompt.</summary>
-    private void EndCall()
+    /// <summary>Ctrl-C here or at the other end: "Connection ended", then back to seed 000's prompt (not when the <paramref name="program"/> ends).</summary>
+    private void EndCall(bool program = false)
     {
         if (_call is not { } call)
         {
@@ -343,7 +343,7 @@ internal sealed partial class ChatApp
         call.Ended.Cancel();
         _ = call.Link.DisposeAsync().AsTask();
         console.WriteLine("Connection ended");
-        if (Seed000)
+        if (Seed000 && !program)
         {
             console.WriteLine("Enter destination user ID:");
         }
@@ -353,7 +353,11 @@ internal sealed partial class ChatApp
 
     private void SayInCall(string text)
     {
-        if (!_call!.Link.TrySend(text))
+        if (System.Text.Encoding.UTF8.GetByteCount(text) > DirectLink.MaxTextBytes)
+        {
+            console.WriteLine($"That line is longer than {DirectLink.MaxTextBytes} bytes; it was not sent.");
+        }
+        else if (!_call!.Link.TrySend(text))
         {
             console.WriteLine($"{_call.Link.PeerId}'s terminal is not reading; that line was not sent.");
         }
@@ -373,7 +377,7 @@ internal sealed partial class ChatApp
 
     private sealed record CallReady(DirectLink Link);
 
-    /// <summary>An incoming handshake ended without a call: what to tell the user (null: nothing, a "busy" was sent).</summary>
+    /// <summary>An incoming handshake ended without a call: what to tell the user.</summary>
     private sealed record CallNote(string? Text);
 
     private sealed record CallLine(ActiveCall Call, string? Text);

@@ -77,7 +77,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             await LogOffAsync().ConfigureAwait(false);
         }
 
-        EndCall();
+        EndCall(program: true);
         _inbox.Writer.TryComplete();
         await stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(reading, ticking).ConfigureAwait(false);

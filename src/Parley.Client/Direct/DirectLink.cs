@@ -24,6 +24,9 @@ public sealed class DirectLink : IAsyncDisposable
     /// <summary>Largest frame on a direct link: a chat line, not a file transfer. A bigger one ends the call.</summary>
     public const int MaxFrameBytes = 64 * 1024;
 
+    /// <summary>Longest line (UTF-8 bytes) <see cref="TrySend"/> takes: with JSON escaping it always fits a frame.</summary>
+    public const int MaxTextBytes = 8 * 1024;
+
     /// <summary>Lines queued for a peer that is not reading before <see cref="TrySend"/> says no.</summary>
     private const int OutgoingCapacity = 256;
 
@@ -77,6 +80,7 @@ public sealed class DirectLink : IAsyncDisposable
                 case ConnectChallenge challenge when handshake.AcceptChallenge(challenge, peerKey):
                     break;
                 case ConnectChallenge:
+                    await RefuseAsync(channel, ConnectRefusals.KeyProofFailed, cancellationToken).ConfigureAwait(false);
                     throw new DirectCallException($"Connection refused: the terminal at {target} could not prove it is {peerId} (key proof failed).");
                 case ConnectReply { Status: ConnectRefusals.Refused } refused:
                     throw new DirectCallException($"Connection refused by {peerId}: {Display(refused.Reason)}.");
@@ -124,7 +128,18 @@ public sealed class DirectLink : IAsyncDisposable
             }
 
             var from = ((IPEndPoint)tcp.Client.RemoteEndPoint!).Address;
-            var verdict = await check(handshake.InitiatorId, from.IsIPv4MappedToIPv6 ? from.MapToIPv4() : from, cancellationToken).ConfigureAwait(false);
+            InitiatorCheck verdict;
+            try
+            {
+                verdict = await check(handshake.InitiatorId, from.IsIPv4MappedToIPv6 ? from.MapToIPv4() : from, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ParleyClientException e)
+            {
+                // The destination could not ask its server: the caller is told, not left hanging.
+                await RefuseAsync(channel, ConnectRefusals.LookupFailed, cancellationToken).ConfigureAwait(false);
+                throw new DirectCallException($"Refused a connection from {handshake.InitiatorId} ({from}): could not look them up ({e.Message}).");
+            }
+
             if (verdict.Key is not { } initiatorKey)
             {
                 await RefuseAsync(channel, verdict.Refusal ?? ConnectRefusals.KeyProofFailed, cancellationToken).ConfigureAwait(false);
@@ -179,7 +194,8 @@ public sealed class DirectLink : IAsyncDisposable
     /// Queues a line for the peer without waiting (a stalled peer must not stall the terminal); false when
     /// <see cref="OutgoingCapacity"/> lines already wait, or the link has ended.
     /// </summary>
-    public bool TrySend(string text) => _outgoing.Writer.TryWrite(text);
+    public bool TrySend(string text) =>
+        System.Text.Encoding.UTF8.GetByteCount(text) <= MaxTextBytes && _outgoing.Writer.TryWrite(text);
 
     /// <summary><see cref="TrySend"/> for callers that want a failure as an exception.</summary>
     public Task SendAsync(string text) =>
@@ -194,7 +210,7 @@ public sealed class DirectLink : IAsyncDisposable
                 await _channel.SendAsync(new DirectText(text), CancellationToken.None).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or ProtocolException)
         {
             _outgoing.Writer.TryComplete(); // the link is gone: later lines are refused, and the reader sees the end
             _tcp.Dispose();

@@ -64,6 +64,9 @@ public static class ConnectRefusals
     /// <summary>The initiator's current key is not the one the destination's user trusts for them (TOFU, issue #5).</summary>
     public const string KeyNotTrusted = "key not trusted";
 
+    /// <summary>The destination could not ask its server about the initiator (its link is down, or the server did not answer).</summary>
+    public const string LookupFailed = "lookup failed";
+
     /// <summary>The handshake was malformed or too slow.</summary>
     public const string BadHandshake = "bad handshake";
 }

@@ -85,7 +85,7 @@ internal sealed class HandshakeService(
 
             // Seed 000's precaution: someone not logged on learns nothing, so a lookup over UDP (no session) is NOTFOUND.
             LookupRequest => Reply(new LookupReply(LookupStatus.NotFound)),
-            _ => Reply(new Error(ErrorCodes.NotAllowed, "Only HELLO, RESPONSE, SIGNUP_HELLO and SIGNUP are accepted over UDP.")),
+            _ => Reply(new Error(ErrorCodes.NotAllowed, "Only HELLO, RESPONSE, SIGNUP_HELLO, SIGNUP and LOOKUP_REQUEST are accepted over UDP.")),
         };
     }
 

@@ -207,6 +207,13 @@ internal sealed partial class ParleyProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>SIGINT, as Ctrl-C at the user's terminal sends (seed 000: it ends a direct chat). Does not wait.</summary>
+    public void Interrupt()
+    {
+        Assert.False(_process.HasExited, $"{Name} has already exited; saw:\n{string.Join('\n', Lines)}\n{Stderr}");
+        Assert.Equal(0, SendSignal(_process.Id, 2));
+    }
+
     /// <summary>SIGKILL: the process dies at once, as in a crash, with no chance to say goodbye.</summary>
     public async Task KillAsync()
     {
