@@ -31,6 +31,7 @@ internal sealed partial class ChatApp
     private int _inCall;
     private CancellationTokenSource? _dialling;
     private int _handshakes;
+    private long _lastListen = Environment.TickCount64;
     private bool _awaitingLogin;
 
     /// <summary>Seed 000's terminal (<c>parley chat --direct</c>): its prompts and texts, and a typed line is whom to call.</summary>
@@ -86,6 +87,7 @@ internal sealed partial class ChatApp
         }
 
         _listener = listener;
+        _lastListen = Environment.TickCount64;
         _ = PumpCallsAsync(connection, listener);
         await SendAsync(connection, new Listen(((IPEndPoint)listener.LocalEndpoint).Port)).ConfigureAwait(false);
 
@@ -95,6 +97,20 @@ internal sealed partial class ChatApp
             var listening = options.LocalAddress is { } address ? new TcpListener(address, port) : TcpListener.Create(port);
             listening.Start();
             return listening;
+        }
+    }
+
+    /// <summary>
+    /// During a call the server hears nothing (seed 000: "the server is idle"), but a user talking is active: every
+    /// half activity period the client repeats its LISTEN, which counts as activity, so the server does not log off
+    /// someone in a call and the terminal "continues to listen" afterwards, as the seed says.
+    /// </summary>
+    private async Task KeepListeningAsync(ParleyConnection connection)
+    {
+        if (_listener is { } listener && Environment.TickCount64 - _lastListen > (long)connection.ActivityTimeout.TotalMilliseconds / 2)
+        {
+            _lastListen = Environment.TickCount64;
+            await SendAsync(connection, new Listen(((IPEndPoint)listener.LocalEndpoint).Port)).ConfigureAwait(false);
         }
     }
 
@@ -327,6 +343,7 @@ internal sealed partial class ChatApp
         }
 
         line.Call.Credits.Release();
+        _lastInput = Environment.TickCount64; // a conversation in progress is activity, whichever side is typing
         console.WriteLine(Seed000 ? Display.Clean(text) : Display.Line(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "[call]", line.Call.Link.PeerId, text));
     }
 

@@ -158,6 +158,9 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 await LogOffAsync().ConfigureAwait(false);
                 console.WriteLine($"Logged off: no activity for {c.ActivityTimeout.TotalSeconds:0.#} s.");
                 break;
+            case Tick when _connection is { } c && _call is not null:
+                await KeepListeningAsync(c).ConfigureAwait(false);
+                break;
         }
     }
 
