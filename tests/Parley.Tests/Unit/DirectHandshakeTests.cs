@@ -4,6 +4,7 @@ using Parley.Protocol.Framing;
 using Parley.Protocol.Messages;
 using Parley.Protocol.Security;
 using Parley.Protocol.Security.EndToEnd;
+using Parley.Tests.Support;
 
 namespace Parley.Tests.Unit;
 
@@ -182,18 +183,12 @@ public sealed class DirectHandshakeTests : IDisposable
     private static (byte[] Header, byte[] Body) Seal(DirectionKeys keys, string text)
     {
         using var sealer = new RecordCipher(keys);
-        var plain = Encoding.UTF8.GetBytes(text);
-        var header = new byte[Frame.HeaderBytes];
-        Frame.WriteHeader(header, plain.Length + RecordCipher.TagBytes, FrameKind.Sealed);
-        var body = new byte[plain.Length + RecordCipher.TagBytes];
-        sealer.Seal(header, plain, body);
-        return (header, body);
+        return SealedRecords.Seal(sealer, text);
     }
 
     private static string? Open(DirectionKeys keys, (byte[] Header, byte[] Body) record)
     {
         using var opener = new RecordCipher(keys);
-        var plain = new byte[record.Body.Length];
-        return opener.TryOpen(record.Header, record.Body, plain) ? Encoding.UTF8.GetString(plain, 0, record.Body.Length - RecordCipher.TagBytes) : null;
+        return SealedRecords.Open(opener, record);
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Parley.Protocol.Framing;
 using Parley.Protocol.Security;
+using Parley.Tests.Support;
 
 namespace Parley.Tests.Unit;
 
@@ -9,40 +10,22 @@ public sealed class RecordCipherTests
 {
     private static readonly DirectionKeys Keys = new(RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(12));
 
-    private static (byte[] Header, byte[] Body) SealRecord(RecordCipher sealer, string text)
-    {
-        var plain = Encoding.UTF8.GetBytes(text);
-        var header = new byte[Frame.HeaderBytes];
-        Frame.WriteHeader(header, plain.Length + RecordCipher.TagBytes, FrameKind.Sealed);
-        var body = new byte[plain.Length + RecordCipher.TagBytes];
-        sealer.Seal(header, plain, body);
-        return (header, body);
-    }
-
-    private static string? Open(RecordCipher opener, (byte[] Header, byte[] Body) record)
-    {
-        var plain = new byte[record.Body.Length];
-        return opener.TryOpen(record.Header, record.Body, plain)
-            ? Encoding.UTF8.GetString(plain, 0, record.Body.Length - RecordCipher.TagBytes)
-            : null;
-    }
-
     [Fact]
     public void Records_open_in_order()
     {
         using var sealer = new RecordCipher(Keys);
         using var opener = new RecordCipher(Keys);
-        var first = SealRecord(sealer, "one");
-        var second = SealRecord(sealer, "two");
-        Assert.Equal("one", Open(opener, first));
-        Assert.Equal("two", Open(opener, second));
+        var first = SealedRecords.Seal(sealer, "one");
+        var second = SealedRecords.Seal(sealer, "two");
+        Assert.Equal("one", SealedRecords.Open(opener, first));
+        Assert.Equal("two", SealedRecords.Open(opener, second));
     }
 
     [Fact]
     public void The_same_plaintext_seals_differently_each_time()
     {
         using var sealer = new RecordCipher(Keys);
-        Assert.NotEqual(SealRecord(sealer, "same").Body, SealRecord(sealer, "same").Body);
+        Assert.NotEqual(SealedRecords.Seal(sealer, "same").Body, SealedRecords.Seal(sealer, "same").Body);
     }
 
     [Fact]
@@ -50,9 +33,9 @@ public sealed class RecordCipherTests
     {
         using var sealer = new RecordCipher(Keys);
         using var opener = new RecordCipher(Keys);
-        var record = SealRecord(sealer, "attack at dawn");
+        var record = SealedRecords.Seal(sealer, "attack at dawn");
         record.Body[3] ^= 0x01;
-        Assert.Null(Open(opener, record));
+        Assert.Null(SealedRecords.Open(opener, record));
     }
 
     [Fact]
@@ -60,9 +43,9 @@ public sealed class RecordCipherTests
     {
         using var sealer = new RecordCipher(Keys);
         using var opener = new RecordCipher(Keys);
-        var record = SealRecord(sealer, "hello");
+        var record = SealedRecords.Seal(sealer, "hello");
         record.Header[4] = (byte)FrameKind.Plain;
-        Assert.Null(Open(opener, record));
+        Assert.Null(SealedRecords.Open(opener, record));
     }
 
     [Fact]
@@ -70,9 +53,9 @@ public sealed class RecordCipherTests
     {
         using var sealer = new RecordCipher(Keys);
         using var opener = new RecordCipher(Keys);
-        var record = SealRecord(sealer, "pay bob 10");
-        Assert.Equal("pay bob 10", Open(opener, record));
-        Assert.Null(Open(opener, record));
+        var record = SealedRecords.Seal(sealer, "pay bob 10");
+        Assert.Equal("pay bob 10", SealedRecords.Open(opener, record));
+        Assert.Null(SealedRecords.Open(opener, record));
     }
 
     [Fact]
@@ -80,9 +63,9 @@ public sealed class RecordCipherTests
     {
         using var sealer = new RecordCipher(Keys);
         using var opener = new RecordCipher(Keys);
-        var first = SealRecord(sealer, "first");
-        var second = SealRecord(sealer, "second");
-        Assert.Null(Open(opener, second));
+        var first = SealedRecords.Seal(sealer, "first");
+        var second = SealedRecords.Seal(sealer, "second");
+        Assert.Null(SealedRecords.Open(opener, second));
         _ = first;
     }
 
@@ -91,8 +74,8 @@ public sealed class RecordCipherTests
     {
         using var sealer = new RecordCipher(Keys);
         using var opener = new RecordCipher(Keys);
-        _ = SealRecord(sealer, "lost in transit");
-        Assert.Null(Open(opener, SealRecord(sealer, "arrives")));
+        _ = SealedRecords.Seal(sealer, "lost in transit");
+        Assert.Null(SealedRecords.Open(opener, SealedRecords.Seal(sealer, "arrives")));
     }
 
     [Fact]
@@ -100,6 +83,6 @@ public sealed class RecordCipherTests
     {
         using var sealer = new RecordCipher(Keys);
         using var opener = new RecordCipher(new DirectionKeys(RandomNumberGenerator.GetBytes(32), Keys.Iv));
-        Assert.Null(Open(opener, SealRecord(sealer, "hello")));
+        Assert.Null(SealedRecords.Open(opener, SealedRecords.Seal(sealer, "hello")));
     }
 }
