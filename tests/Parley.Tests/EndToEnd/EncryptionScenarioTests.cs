@@ -91,10 +91,10 @@ public sealed partial class EncryptionScenarioTests
         for (var shift = 0; shift < 3; shift++)
         {
             var encoded = "e2e1:" + Convert.ToBase64String([.. new byte[shift + 7], .. Encoding.UTF8.GetBytes(chatToBob), 0]);
-            Assert.NotNull(FindMarker(markers, Encoding.ASCII.GetBytes(encoded)));
+            Assert.NotNull(MarkerScan.Find(markers, Encoding.ASCII.GetBytes(encoded)));
         }
 
-        AssertNoMarkerInDatabase(server, markers);
+        MarkerScan.AssertNotInDatabase(server.DataDirectory, markers);
         await alice.SendLineAsync("/quit");
         await bob.SendLineAsync("/quit");
         Assert.Equal(0, await alice.WaitForExitAsync());
@@ -102,9 +102,9 @@ public sealed partial class EncryptionScenarioTests
         Assert.Equal(0, await server.Process.TerminateAsync());
 
         // After shutdown too (the write-ahead log is folded into the database), and in everything the server printed.
-        AssertNoMarkerInDatabase(server, markers);
-        AssertNoMarker(markers, Encoding.UTF8.GetBytes(string.Join('\n', server.Process.Lines)), "the server's stdout");
-        AssertNoMarker(markers, Encoding.UTF8.GetBytes(server.Process.Stderr), "the server's stderr");
+        MarkerScan.AssertNotInDatabase(server.DataDirectory, markers);
+        MarkerScan.AssertNotIn(markers, Encoding.UTF8.GetBytes(string.Join('\n', server.Process.Lines)), "the server's stdout");
+        MarkerScan.AssertNotIn(markers, Encoding.UTF8.GetBytes(server.Process.Stderr), "the server's stderr");
 
         // On the wire: both clients' links went through the tap (and across the re-log-on), and none of it shows a marker.
         Assert.True(tap.Connections >= 3, $"only {tap.Connections} connections went through the tap");
@@ -112,7 +112,7 @@ public sealed partial class EncryptionScenarioTests
         Assert.True(captures.Sum(c => c.Length) > 5_000, $"the tap captured only {captures.Sum(c => c.Length)} bytes");
         foreach (var capture in captures)
         {
-            AssertNoMarker(markers, capture, "the captured TCP bytes");
+            MarkerScan.AssertNotIn(markers, capture, "the captured TCP bytes");
         }
     }
 
@@ -433,31 +433,11 @@ public sealed partial class EncryptionScenarioTests
     private static string ContactsFile(string stateDirectory, ServerProcess server, string clientId) =>
         Path.Combine(stateDirectory, $"127.0.0.1_{server.UdpPort.ToString(CultureInfo.InvariantCulture)}", clientId, "contacts.json");
 
-    /// <summary>The server's database, opened beside the running server as its operator could (WAL allows it).</summary>
-    private static SqliteConnection OpenDatabase(ServerProcess server)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(server.DataDirectory, ParleyDatabase.FileName),
-            Pooling = false,
-        }.ToString());
-        connection.Open();
-        return connection;
-    }
+    /// <summary>The server's database, opened beside the running server as its operator could.</summary>
+    private static SqliteConnection OpenDatabase(ServerProcess server) =>
+        OperatorDatabase.Open(Path.Combine(server.DataDirectory, ParleyDatabase.FileName));
 
-    private static List<T> Query<T>(SqliteConnection db, string sql, Func<SqliteDataReader, T> read)
-    {
-        using var command = db.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<T>();
-        while (reader.Read())
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
+    private static List<T> Query<T>(SqliteConnection db, string sql, Func<SqliteDataReader, T> read) => OperatorDatabase.Query(db, sql, read);
 
     private static void SetBody(SqliteConnection db, long id, string body)
     {
@@ -466,60 +446,6 @@ public sealed partial class EncryptionScenarioTests
         command.Parameters.AddWithValue("$body", body);
         command.Parameters.AddWithValue("$id", id);
         Assert.Equal(1, command.ExecuteNonQuery());
-    }
-
-    /// <summary>The database and its write-ahead log and index, read raw as a thief of the files would.</summary>
-    private static void AssertNoMarkerInDatabase(ServerProcess server, string[] markers)
-    {
-        var database = Path.Combine(server.DataDirectory, ParleyDatabase.FileName);
-        Assert.True(File.Exists(database), $"no {database}");
-        foreach (var path in new[] { database, database + "-wal", database + "-shm" }.Where(File.Exists))
-        {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var bytes = new MemoryStream();
-            file.CopyTo(bytes);
-            AssertNoMarker(markers, bytes.ToArray(), path);
-        }
-    }
-
-    /// <summary>None of <paramref name="markers"/> is in <paramref name="data"/>, as UTF-8 text or as base64 at any alignment.</summary>
-    private static void AssertNoMarker(string[] markers, byte[] data, string where)
-    {
-        if (FindMarker(markers, data) is { } found)
-        {
-            Assert.Fail($"{found} is in {where}");
-        }
-    }
-
-    /// <summary>The first of <paramref name="markers"/> found in <paramref name="data"/> (described), or null.</summary>
-    private static string? FindMarker(string[] markers, byte[] data)
-    {
-        foreach (var marker in markers)
-        {
-            foreach (var form in Forms(marker))
-            {
-                if (data.AsSpan().IndexOf(form) >= 0)
-                {
-                    return $"\"{marker}\" (as \"{Encoding.ASCII.GetString(form)}\")";
-                }
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>The marker's UTF-8 bytes, and the base64 characters made of its bits alone at each of the three alignments.</summary>
-    private static IEnumerable<byte[]> Forms(string marker)
-    {
-        var bytes = Encoding.UTF8.GetBytes(marker);
-        yield return bytes;
-        for (var shift = 0; shift < 3; shift++)
-        {
-            var encoded = Convert.ToBase64String([.. new byte[shift], .. bytes]);
-            var first = (8 * shift + 5) / 6;
-            var end = 8 * (shift + bytes.Length) / 6;
-            yield return Encoding.ASCII.GetBytes(encoded[first..end]);
-        }
     }
 
     // Seed 001 "Chat History": <session_id> <from: sending client> <chat message>, after seed 004's time.

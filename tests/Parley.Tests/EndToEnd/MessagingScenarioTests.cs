@@ -212,11 +212,8 @@ public sealed class MessagingScenarioTests
         await ira.SendLineAsync("/quit");
         await sahnawaz.ExpectLineAsync("Ira left the server.");
         await server.Process.WaitForStderrAsync(l => l.Contains("Ira disconnected", StringComparison.Ordinal));
-        Assert.DoesNotContain(Marker, server.Process.Stderr, StringComparison.Ordinal);
-        foreach (var file in Directory.GetFiles(server.DataDirectory))
-        {
-            Assert.DoesNotContain(Marker, Encoding.UTF8.GetString(await File.ReadAllBytesAsync(file)), StringComparison.Ordinal);
-        }
+        MarkerScan.AssertNotIn([Marker], Encoding.UTF8.GetBytes(server.Process.Stderr), "the server's log");
+        MarkerScan.AssertNotInDatabase(server.DataDirectory, [Marker]);
     }
 
     [Fact]

@@ -175,7 +175,8 @@ public sealed class DirectCallTests
         await using var ali = await DirectTerminal.LogOnAsync(server, "ali", "127.0.0.2");
 
         // A genuine call, through a tap on ali's side that forwards from ali's address and records what ali sends.
-        await using var tap = RecordingTap.Start(bianca.EndPoint, IPAddress.Parse("127.0.0.2"));
+        await using var tap = TcpTap.Start(source: IPAddress.Parse("127.0.0.2"));
+        tap.ForwardTo(bianca.EndPoint);
         var answering = bianca.AnswerAsync();
         await using (var call = await DirectLink.CallAsync(tap.EndPoint, ali.E2e, "bianca", (await ali.E2e.ContactAsync("bianca")).Current!, ali.Options, Timeout()))
         await using (var answered = await answering)
@@ -184,7 +185,7 @@ public sealed class DirectCallTests
             Assert.Equal("the genuine call", await answered.ReceiveAsync(Timeout()));
         }
 
-        var frames = tap.FramesFromCaller();
+        var frames = TcpTap.Frames(tap.Captures[0]); // the first connection's caller-to-destination direction
         Assert.IsType<ConnectRequest>(MessageCodec.Read(frames[0].AsSpan(Frame.HeaderBytes)));
         Assert.IsType<ConnectProof>(MessageCodec.Read(frames[1].AsSpan(Frame.HeaderBytes)));
 
@@ -382,193 +383,4 @@ public sealed class ServerCountersCollection
 {
     /// <summary>Tests reading the process-wide Parley.Server meter: run alone, so no other test's server adds to it.</summary>
     public const string Name = "server-counters";
-}
-
-/// <summary>
-/// One user's terminal, as the app runs it: logged on from its own loopback address, its identity key unlocked, and
-/// (unless <c>listen</c> is false) listening for direct calls with the port told to the server.
-/// </summary>
-internal sealed class DirectTerminal : IAsyncDisposable
-{
-    private DirectTerminal(ParleyConnection connection, EndToEndSession e2e, ParleyClientOptions options, TcpListener? listener)
-    {
-        Connection = connection;
-        E2e = e2e;
-        Options = options;
-        Listener = listener;
-    }
-
-    public ParleyConnection Connection { get; }
-
-    public EndToEndSession E2e { get; }
-
-    public ParleyClientOptions Options { get; }
-
-    public TcpListener? Listener { get; }
-
-    public IPEndPoint EndPoint => (IPEndPoint)Listener!.LocalEndpoint;
-
-    public int Port => EndPoint.Port;
-
-    public static async Task<DirectTerminal> LogOnAsync(InProcessServer server, string clientId, string address, bool listen = true, string? password = null)
-    {
-        if (password is null)
-        {
-            password = "pw-" + clientId;
-            server.AddUser(clientId, password);
-        }
-
-        var options = server.ClientOptions with { LocalAddress = IPAddress.Parse(address) };
-        var connection = await ParleyConnection.LogOnAsync(options, clientId, password, DirectCallTests.Timeout());
-        var e2e = await EndToEndSession.StartAsync(connection, password, ContactBook.InMemory(), DirectCallTests.Timeout());
-        TcpListener? listener = null;
-        if (listen)
-        {
-            listener = new TcpListener(options.LocalAddress, 0);
-            listener.Start();
-            await connection.ListenAsync(((IPEndPoint)listener.LocalEndpoint).Port, DirectCallTests.Timeout());
-
-            // The server handles one client's messages in order: once its own lookup answers, its LISTEN is recorded.
-            Assert.Equal(LookupStatus.Success, (await connection.LookupAsync(clientId, DirectCallTests.Timeout())).Status);
-        }
-
-        return new DirectTerminal(connection, e2e, options, listener);
-    }
-
-    /// <summary>What the app does for "/call peer": look the peer up, hold them to the key trusted for them, connect.</summary>
-    public async Task<DirectLink> CallAsync(string peer, ParleyClientOptions? from = null)
-    {
-        var lookup = await Connection.LookupAsync(peer, DirectCallTests.Timeout());
-        Assert.Equal(LookupStatus.Success, lookup.Status);
-        var contact = await E2e.ContactAsync(lookup.UserId, cancellationToken: DirectCallTests.Timeout());
-        Assert.Equal(lookup.Fingerprint, contact.Current?.Fingerprint);
-        return await DirectLink.CallAsync(new IPEndPoint(IPAddress.Parse(lookup.Address), lookup.Port), E2e, contact.ClientId, contact.Current!,
-            from ?? Options, DirectCallTests.Timeout());
-    }
-
-    /// <summary>Accepts the next connection and answers it with the app's check of the initiator.</summary>
-    public async Task<DirectLink> AnswerAsync()
-    {
-        var tcp = await Listener!.AcceptTcpClientAsync(DirectCallTests.Timeout());
-        return await DirectLink.AnswerAsync(tcp, E2e, CheckInitiatorAsync, Options, DirectCallTests.Timeout());
-    }
-
-    /// <summary>Accepts the next connection and turns it away with <paramref name="reason"/>, as the app does when busy.</summary>
-    public async Task RefuseNextAsync(string reason) =>
-        await DirectLink.RefuseAsync(await Listener!.AcceptTcpClientAsync(DirectCallTests.Timeout()), reason, Options, DirectCallTests.Timeout());
-
-    public async ValueTask DisposeAsync()
-    {
-        Listener?.Stop();
-        E2e.Dispose();
-        await Connection.DisposeAsync();
-    }
-
-    /// <summary>
-    /// As ChatApp.CheckInitiatorAsync: the initiator must be listed, at the address it connects from (one not listed is
-    /// an address mismatch too, so a stranger cannot probe who is online), with the key this user trusts for it.
-    /// </summary>
-    private async Task<InitiatorCheck> CheckInitiatorAsync(string initiator, IPAddress from, CancellationToken cancellationToken)
-    {
-        var lookup = await Connection.LookupAsync(initiator, cancellationToken);
-        if (lookup.Status != LookupStatus.Success || !ClientIds.Comparer.Equals(lookup.UserId, initiator)
-            || !IPAddress.TryParse(lookup.Address, out var registered) || !registered.Equals(from))
-        {
-            return new InitiatorCheck(null, ConnectRefusals.AddressMismatch);
-        }
-
-        var contact = await E2e.ContactAsync(initiator, cancellationToken: cancellationToken);
-        return contact is { Trust: KeyTrust.Trusted or KeyTrust.Verified, Current: { } key } && key.Fingerprint == lookup.Fingerprint
-            ? new InitiatorCheck(key, null)
-            : new InitiatorCheck(null, ConnectRefusals.KeyNotTrusted);
-    }
-}
-
-/// <summary>
-/// A TCP forwarder on the caller's side of one direct call: it connects onward from <c>source</c> (so the destination
-/// sees the caller's address) and records every byte the caller sends, as an eavesdropper on the path would.
-/// </summary>
-internal sealed class RecordingTap : IAsyncDisposable
-{
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly MemoryStream _fromCaller = new();
-    private readonly Task _running;
-
-    private RecordingTap(IPEndPoint target, IPAddress source)
-    {
-        _listener.Start();
-        _running = RunAsync(target, source);
-    }
-
-    public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
-
-    public static RecordingTap Start(IPEndPoint target, IPAddress source) => new(target, source);
-
-    /// <summary>The frames (header and body) the caller sent, in order.</summary>
-    public List<byte[]> FramesFromCaller()
-    {
-        byte[] bytes;
-        lock (_fromCaller)
-        {
-            bytes = _fromCaller.ToArray();
-        }
-
-        var frames = new List<byte[]>();
-        for (var at = 0; at + Frame.HeaderBytes <= bytes.Length;)
-        {
-            var length = Frame.HeaderBytes + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(at));
-            frames.Add(bytes[at..(at + length)]);
-            at += length;
-        }
-
-        return frames;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _listener.Stop();
-        await _running;
-        _fromCaller.Dispose();
-    }
-
-    private async Task RunAsync(IPEndPoint target, IPAddress source)
-    {
-        try
-        {
-            using var caller = await _listener.AcceptTcpClientAsync(DirectCallTests.Timeout());
-            using var onward = new TcpClient(new IPEndPoint(source, 0));
-            await onward.ConnectAsync(target, DirectCallTests.Timeout());
-            await Task.WhenAny(CopyAsync(caller.GetStream(), onward.GetStream(), _fromCaller), CopyAsync(onward.GetStream(), caller.GetStream(), null));
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            // Stopped before a call came.
-        }
-    }
-
-    /// <summary>Copies until either end closes, keeping a copy of what passed when <paramref name="record"/> is given.</summary>
-    private static async Task CopyAsync(NetworkStream from, NetworkStream to, MemoryStream? record)
-    {
-        var buffer = new byte[16 * 1024];
-        try
-        {
-            int n;
-            while ((n = await from.ReadAsync(buffer)) > 0)
-            {
-                if (record is not null)
-                {
-                    lock (record)
-                    {
-                        record.Write(buffer, 0, n);
-                    }
-                }
-
-                await to.WriteAsync(buffer.AsMemory(0, n));
-            }
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            // One end went away: the call is over.
-        }
-    }
 }

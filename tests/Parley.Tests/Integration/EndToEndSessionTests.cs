@@ -196,14 +196,7 @@ public sealed class EndToEndSessionTests : IDisposable
         Assert.Contains("remembered only until you quit", book.Problem, StringComparison.Ordinal);
     }
 
-    private static void Sql(InProcessServer server, string sql)
-    {
-        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.Database.Path};Pooling=False");
-        db.Open();
-        using var command = db.CreateCommand();
-        command.CommandText = sql;
-        Assert.Equal(1, command.ExecuteNonQuery());
-    }
+    private static void Sql(InProcessServer server, string sql) => Assert.Equal(1, OperatorDatabase.Execute(server.Database.Path, sql));
 
     [Fact]
     public async Task A_user_without_a_key_and_an_unknown_user_are_told_apart()
@@ -308,13 +301,7 @@ public sealed class EndToEndSessionTests : IDisposable
         }
 
         // The server loses (or withholds) the backup.
-        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.Database.Path};Pooling=False"))
-        {
-            db.Open();
-            using var delete = db.CreateCommand();
-            delete.CommandText = "DELETE FROM key_backups;";
-            Assert.Equal(1, delete.ExecuteNonQuery());
-        }
+        Sql(server, "DELETE FROM key_backups;");
 
         await using var again = await server.LogOnAsync("alice", "pw-alice");
         using var renewed = await StartAsync(again, "pw-alice");

@@ -7,7 +7,8 @@ namespace Parley.Tests.Support;
 /// A loopback TCP proxy that forwards both directions and records every byte: what a network attacker between the
 /// clients and the server captures (issue #5). Start it first, give its <see cref="Port"/> to the server as
 /// <c>--advertise-tcp-port</c> (clients then connect here), and once the server is up point it at the server's real
-/// TCP port with <see cref="ForwardTo"/>; a connection accepted before that is dropped.
+/// TCP port with <see cref="ForwardTo"/>; a connection accepted before that is dropped. On a direct call (issue #6) it
+/// sits on the caller's side: <c>source</c> is the caller's address, so the destination sees it as the caller.
 /// </summary>
 internal sealed class TcpTap : IAsyncDisposable
 {
@@ -18,18 +19,24 @@ internal sealed class TcpTap : IAsyncDisposable
     private readonly List<Socket> _sockets = [];
     private readonly List<Task> _pumps = [];
     private readonly Task _accepting;
-    private int _target;
+    private readonly IPAddress? _source;
+    private IPEndPoint? _target;
     private int _connections;
 
-    private TcpTap()
+    private TcpTap(IPAddress? source)
     {
+        _source = source;
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen(64);
         Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
         _accepting = AcceptAsync();
     }
 
-    public static TcpTap Start() => new();
+    /// <summary>Starts a tap whose onward connections leave from <paramref name="source"/> (any loopback address when null).</summary>
+    public static TcpTap Start(IPAddress? source = null) => new(source);
+
+    /// <summary>Where the tap listens.</summary>
+    public IPEndPoint EndPoint => new(IPAddress.Loopback, Port);
 
     /// <summary>The loopback port the tap listens on.</summary>
     public int Port { get; }
@@ -50,7 +57,28 @@ internal sealed class TcpTap : IAsyncDisposable
     }
 
     /// <summary>Where accepted connections are forwarded: 127.0.0.1:<paramref name="port"/>.</summary>
-    public void ForwardTo(int port) => Volatile.Write(ref _target, port);
+    public void ForwardTo(int port) => ForwardTo(new IPEndPoint(IPAddress.Loopback, port));
+
+    public void ForwardTo(IPEndPoint target) => Volatile.Write(ref _target, target);
+
+    /// <summary>A capture cut into its frames (5-byte header and body each, §2.2), in order; a trailing partial frame is left out.</summary>
+    public static List<byte[]> Frames(byte[] capture)
+    {
+        var frames = new List<byte[]>();
+        for (var at = 0; at + Parley.Protocol.Framing.Frame.HeaderBytes <= capture.Length;)
+        {
+            var length = Parley.Protocol.Framing.Frame.HeaderBytes + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(capture.AsSpan(at));
+            if (at + length > capture.Length)
+            {
+                break;
+            }
+
+            frames.Add(capture[at..(at + length)]);
+            at += length;
+        }
+
+        return frames;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -89,12 +117,17 @@ internal sealed class TcpTap : IAsyncDisposable
             var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                if (target == 0)
+                if (target is null)
                 {
                     throw new SocketException((int)SocketError.ConnectionRefused);
                 }
 
-                await server.ConnectAsync(new IPEndPoint(IPAddress.Loopback, target), _stop.Token);
+                if (_source is not null)
+                {
+                    server.Bind(new IPEndPoint(_source, 0));
+                }
+
+                await server.ConnectAsync(target, _stop.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
