@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Parley.Cli.Commands;
+using Parley.Cli.Server;
 
 var root = new RootCommand("Parley: a secure chat server and terminal client")
 {

@@ -29,6 +29,24 @@ public sealed record ParleyServerOptions
     /// </summary>
     public int AdvertisedTcpPort { get; init; }
 
+    /// <summary>
+    /// Unix-domain socket for <c>parley admin</c> (issue #7): the console's commands from another shell. Created mode
+    /// 0600, so only the server's own user (and root) may use it; null for none.
+    /// </summary>
+    public string? AdminSocketPath { get; init; }
+
+    /// <summary>
+    /// Loopback TCP port serving Prometheus text at <c>/metrics</c> and <c>/healthz</c> (issue #7); 0 picks a free
+    /// port, null (the default) serves none. Always bound to 127.0.0.1: metrics are for the operator, not the internet.
+    /// </summary>
+    public int? MetricsPort { get; init; }
+
+    /// <summary>
+    /// How long a graceful shutdown (TERMINATE, SIGINT, SIGTERM) may take: requests in progress finish, sessions end
+    /// with END_NOTIF, every client is told, queued history is committed. Connections still open at the end are cut.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>PBKDF2 iterations for new verifiers and for the fake challenges of unknown IDs.</summary>
     public int ScramIterations { get; init; } = Scram.DefaultIterations;
 
@@ -216,5 +234,7 @@ public sealed record ParleyServerOptions
         Check(MaxRoomsPerClient >= 1 && MaxRooms >= 1, "--max-rooms-per-client and --max-rooms must be at least 1.");
         Check(MaxRoomsListed >= 1, "--max-rooms-listed must be at least 1.");
         Check(MaxKeysPerUser >= 1, "--max-keys-per-user must be at least 1.");
+        Check(MetricsPort is null or (>= 0 and <= 65535), "--metrics-port must be off or between 0 and 65535.");
+        Check(ShutdownTimeout >= TimeSpan.FromSeconds(1) && ShutdownTimeout <= TimeSpan.FromHours(1), "--shutdown-timeout must be between 1 and 3600 seconds.");
     }
 }

@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Parley.Cli.Commands;
 using Parley.Protocol.Messages;
 using Parley.Server;
 using Parley.Server.Hosting;
 
-namespace Parley.Cli.Commands;
+namespace Parley.Cli.Server;
 
 /// <summary><c>parley server</c>: runs until Ctrl+C or SIGTERM, then disconnects clients and commits queued history. Logs go to stderr and never contain message text.</summary>
 internal static class ServerCommand
@@ -111,52 +112,8 @@ internal static class ServerCommand
                 MaxKeysPerUser = result.GetValue(keysPerUser),
                 AdvertisedTcpPort = result.GetValue(advertise),
             };
-            return await RunAsync(options, cancellationToken).ConfigureAwait(false);
+            return await ServerRunner.RunAsync(options, new ServerHostSettings(), cancellationToken).ConfigureAwait(false);
         });
         return command;
-    }
-
-    private static async Task<int> RunAsync(ParleyServerOptions options, CancellationToken cancellationToken)
-    {
-        // System.CommandLine cancels this token on SIGINT (Ctrl+C) and SIGTERM; a second handler here would race it.
-        var stop = cancellationToken;
-
-        ParleyServer server;
-        try
-        {
-            server = await ParleyServer.StartAsync(options, Configure, stop).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
-        {
-            await Console.Error.WriteLineAsync($"Cannot start the server: {e.Message}").ConfigureAwait(false);
-            return 1;
-        }
-
-        await using (server.ConfigureAwait(false))
-        {
-            // One line on stdout, for people and for scripts that started the server on port 0.
-            Console.WriteLine($"Parley server listening on udp {server.UdpEndPoint} and tcp {server.TcpEndPoint}; database {Path.Combine(options.DataDirectory, Storage.ParleyDatabase.FileName)}");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                Console.WriteLine("Parley server stopping");
-            }
-        }
-
-        return 0;
-    }
-
-    private static void Configure(ILoggingBuilder logging)
-    {
-        logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
-        });
-        logging.AddFilter("Microsoft", LogLevel.Warning);
-        logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }
 }
