@@ -38,6 +38,9 @@ public sealed class HistoryWriter : IAsyncDisposable
         _loop = Task.Run(WriteLoopAsync);
     }
 
+    /// <summary>Messages, receipts and barriers queued and not yet taken into a batch (the metrics' queue depth).</summary>
+    public int QueuedCount => _queue.Reader.Count;
+
     /// <summary>Queues a message; returns once it is queued (not yet committed).</summary>
     public ValueTask AppendAsync(StoredMessage message, ICommitObserver observer, CancellationToken cancellationToken) =>
         _queue.Writer.WriteAsync(new Pending(message, observer, null, null), cancellationToken);

@@ -16,15 +16,17 @@ public sealed class MessageChannel : IDisposable
     private readonly PipeWriter _writer;
     private readonly int _maxBodyBytes;
     private readonly ArrayBufferWriter<byte> _scratch = new(1024);
+    private readonly IFrameMeter? _meter;
     private RecordCipher? _sealer;
     private RecordCipher? _opener;
     private bool _acceptPlainRefusal;
 
-    public MessageChannel(IDuplexPipe transport, int maxBodyBytes = Frame.DefaultMaxBodyBytes)
+    public MessageChannel(IDuplexPipe transport, int maxBodyBytes = Frame.DefaultMaxBodyBytes, IFrameMeter? meter = null)
     {
         _reader = transport.Input;
         _writer = transport.Output;
         _maxBodyBytes = maxBodyBytes;
+        _meter = meter;
     }
 
     public bool IsProtected => _sealer is not null;
@@ -59,6 +61,7 @@ public sealed class MessageChannel : IDisposable
                 {
                     // More frames may already be buffered behind this one: examined only up to here.
                     consumed = examined = buffer.Start;
+                    _meter?.FrameRead(Frame.HeaderBytes + (int)body.Length);
                     return Decode(kind, header, body);
                 }
 
@@ -105,6 +108,7 @@ public sealed class MessageChannel : IDisposable
         }
 
         _writer.Advance(Frame.HeaderBytes + bodyLength);
+        _meter?.FrameWritten(Frame.HeaderBytes + bodyLength);
     }
 
     public async ValueTask FlushAsync(CancellationToken cancellationToken) =>

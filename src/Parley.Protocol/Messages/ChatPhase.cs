@@ -45,4 +45,7 @@ public static class EndReasons
 
     /// <summary>The other party logged off, timed out or lost its connection.</summary>
     public const string PeerLeft = "peer_left";
+
+    /// <summary>The server is shutting down (issue #7): both parties get END_NOTIF before the link closes.</summary>
+    public const string ServerShutdown = "server_shutdown";
 }

@@ -49,3 +49,9 @@ public sealed record Pong : ParleyMessage;
 
 /// <summary>Any direction. <c>Code</c> is stable (see <see cref="ErrorCodes"/>); <c>Text</c> is for people.</summary>
 public sealed record Error(string Code, string Text) : ParleyMessage;
+
+/// <summary>
+/// Server → every logged-on client (issue #7): a notice from the server's operator (<c>broadcast</c> at the console
+/// or <c>parley admin</c>), with the time it was sent (Unix milliseconds). Not stored; clients that are offline miss it.
+/// </summary>
+public sealed record Notice(string Text, long SentAt) : ParleyMessage;

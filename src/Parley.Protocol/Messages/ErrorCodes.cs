@@ -19,6 +19,7 @@ public static class ErrorCodes
     public const string IdleTimeout = "IDLE_TIMEOUT";
     public const string LoggedOnElsewhere = "LOGGED_ON_ELSEWHERE";
     public const string ShuttingDown = "SHUTTING_DOWN";
+    public const string Kicked = "KICKED";
     public const string StorageFailed = "STORAGE_FAILED";
     public const string SignUpClosed = "SIGNUP_CLOSED";
     public const string WrongPassword = "WRONG_PASSWORD";

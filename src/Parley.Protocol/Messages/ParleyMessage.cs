@@ -27,6 +27,7 @@ namespace Parley.Protocol.Messages;
 [JsonDerivedType(typeof(Ping), "PING")]
 [JsonDerivedType(typeof(Pong), "PONG")]
 [JsonDerivedType(typeof(Error), "ERROR")]
+[JsonDerivedType(typeof(Notice), "NOTICE")]
 [JsonDerivedType(typeof(SignUpHello), "SIGNUP_HELLO")]
 [JsonDerivedType(typeof(SignUpInfo), "SIGNUP_INFO")]
 [JsonDerivedType(typeof(SignUp), "SIGNUP")]

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Parley.Protocol;
 using Parley.Protocol.Messages;
 using Parley.Protocol.Security;
+using Parley.Server.Hosting;
 using Parley.Storage;
 
 namespace Parley.Server.Authentication;
@@ -19,7 +20,7 @@ namespace Parley.Server.Authentication;
 /// </summary>
 internal sealed class HandshakeService(
     ParleyServerOptions options, UserStore users, LockoutStore lockouts, SignUpService signUps, CookieJar cookies,
-    byte[] serverSecret, TimeProvider time, ILogger<HandshakeService> logger)
+    byte[] serverSecret, TimeProvider time, ServerMetrics metrics, ILogger<HandshakeService> logger)
 {
     private const int NonceBytes = 18;
     private const int AmplificationFactor = 3;
@@ -73,6 +74,7 @@ internal sealed class HandshakeService(
         catch (ProtocolException e)
         {
             logger.LogInformation("Rejected datagram from {Source}: {Code}", source, e.Code);
+            metrics.Handshake(HandshakeResult.Invalid);
             return Reply(new Error(e.Code, e.Message));
         }
 
@@ -85,7 +87,7 @@ internal sealed class HandshakeService(
 
             // Seed 000's precaution: someone not logged on learns nothing, so a lookup over UDP (no session) is NOTFOUND.
             LookupRequest => Reply(new LookupReply(LookupStatus.NotFound)),
-            _ => Reply(new Error(ErrorCodes.NotAllowed, "Only HELLO, RESPONSE, SIGNUP_HELLO, SIGNUP and LOOKUP_REQUEST are accepted over UDP.")),
+            _ => Invalid(new Error(ErrorCodes.NotAllowed, "Only HELLO, RESPONSE, SIGNUP_HELLO, SIGNUP and LOOKUP_REQUEST are accepted over UDP.")),
         };
     }
 
@@ -115,29 +117,33 @@ internal sealed class HandshakeService(
     {
         if (!ClientIds.IsValid(hello.ClientId))
         {
-            return Reply(new Error(ErrorCodes.InvalidClientId, ClientIds.Rule));
+            return Invalid(new Error(ErrorCodes.InvalidClientId, ClientIds.Rule));
         }
 
         if (hello.Nonce.Length is < 16 or > 64 || hello.Nonce.Contains(',') || hello.EphemeralKey.Length > 128)
         {
-            return Reply(new Error(ErrorCodes.BadMessage, "HELLO needs a nonce of 16 to 64 characters without ',' and a P-256 key."));
+            return Invalid(new Error(ErrorCodes.BadMessage, "HELLO needs a nonce of 16 to 64 characters without ',' and a P-256 key."));
         }
 
         if (_pending.Count >= options.MaxPendingHandshakes)
         {
             logger.LogWarning("Handshake table full ({Count}); refusing HELLO from {Source}", _pending.Count, source);
+            metrics.Handshake(HandshakeResult.Busy);
             return Reply(new Error(ErrorCodes.ServerBusy, "The server is busy; try again shortly."));
         }
 
         if (!_hellos.TryAcquire(source, out var wait))
         {
             logger.LogWarning("Too many HELLOs from {Source}", source);
+            metrics.Handshake(HandshakeResult.RateLimited);
             return Reply(new Error(ErrorCodes.RateLimited, $"Too many log-on attempts from your address; try again in {Durations.Format(wait)}."));
         }
 
         // A locked ID gets no challenge at all, so the right password cannot slip through during the lock.
         if (lockouts.LockedUntil(hello.ClientId, time.GetUtcNow()) is { } lockedUntil)
         {
+            metrics.Handshake(HandshakeResult.Locked);
+            metrics.LogOn(LogOnResult.Locked);
             return Reply(Locked(lockedUntil));
         }
 
@@ -147,6 +153,7 @@ internal sealed class HandshakeService(
         {
             DecrementAddress(source);
             logger.LogWarning("Too many open handshakes from {Source}", source);
+            metrics.Handshake(HandshakeResult.RateLimited);
             return Reply(new Error(ErrorCodes.RateLimited, "Too many log-ons in progress from your address; try again shortly."));
         }
 
@@ -156,6 +163,7 @@ internal sealed class HandshakeService(
         var ephemeral = new EcdhKey();
         var challenge = new Challenge(rand, Convert.ToBase64String(verifierSalt), iterations, ephemeral.PublicKeyBase64);
         _pending[rand] = new PendingChallenge(hello, user, challenge, ephemeral, source, time.GetTimestamp());
+        metrics.Handshake(HandshakeResult.Challenged);
         return Reply(challenge);
     }
 
@@ -164,19 +172,19 @@ internal sealed class HandshakeService(
         if (_answered.TryGetValue(response.Rand, out var answered))
         {
             // A retransmission of the RESPONSE we already evaluated gets the same bytes back; anything else is a replay.
-            return answered.Proof == response.Proof ? answered.Reply : Reply(ChallengeInvalid());
+            return answered.Proof == response.Proof ? answered.Reply : Stale();
         }
 
         if (!_pending.TryRemove(response.Rand, out var pending))
         {
-            return Reply(ChallengeInvalid());
+            return Stale();
         }
 
         Release(pending);
         using var ephemeral = pending.ServerEphemeral;
         if (time.GetElapsedTime(pending.CreatedAt) >= options.ChallengeTimeout)
         {
-            return Reply(ChallengeInvalid());
+            return Stale();
         }
 
         var reply = Reply(Evaluate(pending, response));
@@ -215,6 +223,7 @@ internal sealed class HandshakeService(
         // A lock that began after this challenge was issued still holds: no password, right or wrong, is tried.
         if (lockouts.LockedUntil(hello.ClientId, time.GetUtcNow()) is { } lockedUntil)
         {
+            metrics.LogOn(LogOnResult.Locked);
             return Locked(lockedUntil);
         }
 
@@ -228,6 +237,7 @@ internal sealed class HandshakeService(
         {
             // Known and unknown IDs alike: count the failure (one durable write either way) and lock at the threshold.
             logger.LogInformation("Log-on failed for a client ID from {Source}", pending.Source);
+            metrics.LogOn(LogOnResult.Failed);
             var now = time.GetUtcNow();
             return lockouts.RecordFailure(hello.ClientId, now, options.Lockout) is { } until
                 ? new AuthFail($"{FailText} {LockedSentence(until - now)}", Durations.WholeSeconds(until - now))
@@ -235,6 +245,7 @@ internal sealed class HandshakeService(
         }
 
         lockouts.Clear(hello.ClientId);
+        metrics.LogOn(LogOnResult.Ok);
         using var schedule = new KeySchedule(ecdhSecret, clientKey, authMessage);
         CryptographicOperations.ZeroMemory(ecdhSecret);
         CryptographicOperations.ZeroMemory(clientKey);
@@ -274,6 +285,18 @@ internal sealed class HandshakeService(
         new(ErrorCodes.ChallengeInvalid, "That challenge expired or was already answered; log on again.");
 
     private static byte[] Reply(ParleyMessage message) => MessageCodec.ToBytes(message);
+
+    private byte[] Invalid(Error error)
+    {
+        metrics.Handshake(HandshakeResult.Invalid);
+        return Reply(error);
+    }
+
+    private byte[] Stale()
+    {
+        metrics.Handshake(HandshakeResult.Stale);
+        return Reply(ChallengeInvalid());
+    }
 
     private sealed record PendingChallenge(
         Hello Hello, StoredUser? User, Challenge Challenge, EcdhKey ServerEphemeral, IPAddress Source, long CreatedAt);

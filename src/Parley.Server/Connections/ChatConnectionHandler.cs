@@ -16,12 +16,13 @@ namespace Parley.Server.Connections;
 /// </summary>
 internal sealed class ChatConnectionHandler(
     ParleyServerOptions options, CookieJar cookies, ChatRouter router, Accounts.AccountService accounts, Messaging.DirectMessages direct,
-    Messaging.RoomRegistry rooms, Accounts.KeyDirectory keyDirectory, ILogger<ChatConnectionHandler> logger)
+    Messaging.RoomRegistry rooms, Accounts.KeyDirectory keyDirectory, Hosting.ServerMetrics metrics, ILogger<ChatConnectionHandler> logger)
     : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
-        using var channel = new MessageChannel(connection.Transport, options.MaxFrameBytes);
+        metrics.Accepted();
+        using var channel = new MessageChannel(connection.Transport, options.MaxFrameBytes, metrics);
         var keys = await AcceptConnectAsync(connection, channel).ConfigureAwait(false);
         if (keys is null)
         {
@@ -36,7 +37,7 @@ internal sealed class ChatConnectionHandler(
             return;
         }
 
-        var client = new ClientConnection(keys.ClientId, keys.Generation, connection, channel, router, accounts, direct, rooms, keyDirectory, options, logger);
+        var client = new ClientConnection(keys.ClientId, keys.Generation, connection, channel, router, accounts, direct, rooms, keyDirectory, metrics, options, logger);
 
         // Seed 002: the client shows the unread DMs waiting, per sender, at log-on. Read before Join because CONNECTED
         // must be the first record; a DM committed between the two is missing from these counts only — it is stored
@@ -74,7 +75,7 @@ internal sealed class ChatConnectionHandler(
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
         {
-            logger.LogInformation("Connection {Id} closed before CONNECT", connection.ConnectionId);
+            logger.LogInformation("Connection {ConnectionId} closed before CONNECT", connection.ConnectionId);
             return null;
         }
 
@@ -96,7 +97,7 @@ internal sealed class ChatConnectionHandler(
 
     private async Task RefuseAsync(MessageChannel channel, string code, string text, ConnectionContext connection)
     {
-        logger.LogInformation("Refused connection {Id}: {Code}", connection.ConnectionId, code);
+        logger.LogInformation("Refused connection {ConnectionId}: {Code}", connection.ConnectionId, code);
         try
         {
             await channel.SendAsync(new Error(code, text), connection.ConnectionClosed).ConfigureAwait(false);

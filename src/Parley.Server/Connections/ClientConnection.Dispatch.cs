@@ -10,13 +10,38 @@ internal sealed partial class ClientConnection
 {
     private async Task ReceiveLoopAsync()
     {
+        try
+        {
+            await ReceiveUntilStoppedAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _readingStopped.TrySetResult();
+        }
+
+        // Stopped for a shutdown: wait, without reading, for the server to close the link after its last words.
+        if (_stopReading.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, _closing.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private async Task ReceiveUntilStoppedAsync()
+    {
         var token = _closing.Token;
-        while (!token.IsCancellationRequested)
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(token, _stopReading.Token);
+        while (!reading.IsCancellationRequested)
         {
             ParleyMessage? message;
             try
             {
-                message = await _channel.ReadAsync(token).ConfigureAwait(false);
+                message = await _channel.ReadAsync(reading.Token).ConfigureAwait(false);
             }
             catch (ProtocolException e)
             {
@@ -75,7 +100,7 @@ internal sealed partial class ClientConnection
     {
         try
         {
-            Hosting.ServerMetrics.Received(message);
+            _metrics.Received(message);
             switch (message)
             {
                 case LogOff:

@@ -23,10 +23,13 @@ internal sealed partial class ClientConnection
     private readonly Messaging.DirectMessages _direct;
     private readonly Messaging.RoomRegistry _rooms;
     private readonly Accounts.KeyDirectory _keys;
+    private readonly Hosting.ServerMetrics _metrics;
     private readonly ParleyServerOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<ParleyMessage> _outbound;
     private readonly CancellationTokenSource _closing = new();
+    private readonly CancellationTokenSource _stopReading = new();
+    private readonly TaskCompletionSource _readingStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _closeReason;
     private long _lastAlive = Environment.TickCount64;
     private long _lastActivity = Environment.TickCount64;
@@ -36,9 +39,10 @@ internal sealed partial class ClientConnection
     private int _listenPort;
 
     public ClientConnection(string clientId, long generation, ConnectionContext context, MessageChannel channel, ChatRouter router,
-        Accounts.AccountService accounts, Messaging.DirectMessages direct, Messaging.RoomRegistry rooms, Accounts.KeyDirectory keys, ParleyServerOptions options, ILogger logger)
+        Accounts.AccountService accounts, Messaging.DirectMessages direct, Messaging.RoomRegistry rooms, Accounts.KeyDirectory keys, Hosting.ServerMetrics metrics, ParleyServerOptions options, ILogger logger)
     {
         _keys = keys;
+        _metrics = metrics;
         _direct = direct;
         _rooms = rooms;
         ClientId = clientId;
@@ -58,6 +62,15 @@ internal sealed partial class ClientConnection
 
     /// <summary>The subscriber's ID as stored (its canonical letter case).</summary>
     public string ClientId { get; }
+
+    /// <summary>When this client's link was accepted, for the operator's <c>users</c> command.</summary>
+    public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Where this client's TCP link comes from, as the server sees it (for the operator, never sent to others).</summary>
+    public System.Net.EndPoint? RemoteEndPoint => _context.RemoteEndPoint;
+
+    /// <summary>Completes once the receive loop has finished the request in hand after <see cref="StopReading"/>, or has ended.</summary>
+    public Task ReadingStopped => _readingStopped.Task;
 
     /// <summary>The credential generation this client proved (issue #3); a higher stored one means its password was reset.</summary>
     public long Generation
@@ -87,6 +100,9 @@ internal sealed partial class ClientConnection
     internal string? LastEndedSessionId { get; set; }
 
     public string? CloseReason => Volatile.Read(ref _closeReason);
+
+    /// <summary>Messages waiting in the outbound queue (the metrics' <c>parley.outbound.queue.depth</c>).</summary>
+    public int QueuedCount => _outbound.Reader.Count;
 
     /// <summary>
     /// Queues a message caused by someone else (a relayed CHAT, END_NOTIF, CHAT_STARTED) without waiting, so no
@@ -155,6 +171,12 @@ internal sealed partial class ClientConnection
         Interlocked.Decrement(ref _reserved);
         SignalRoom();
     }
+
+    /// <summary>
+    /// Graceful shutdown, first step: the receive loop takes no new request but finishes the one in hand (a CHAT is
+    /// stored and relayed, a DM acknowledged); the link stays open for what the server still has to say.
+    /// </summary>
+    public void StopReading() => _stopReading.Cancel();
 
     /// <summary>Ends the connection once; later calls change nothing. Safe from any thread, never blocks.</summary>
     public void Close(string reason, Error? notice = null)

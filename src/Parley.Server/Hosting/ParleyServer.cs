@@ -29,6 +29,8 @@ public sealed class ParleyServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _maintenance;
     private readonly ILogger _logger;
+    private readonly ParleyServerOptions _options;
+    private readonly ServerLifetime _lifetime;
 
     private ParleyServer(WebApplication app, UdpAuthListener udp, HistoryWriter history, IPEndPoint tcp, ILogger logger)
     {
@@ -36,6 +38,8 @@ public sealed class ParleyServer : IAsyncDisposable
         _udp = udp;
         _history = history;
         _logger = logger;
+        _options = app.Services.GetRequiredService<ParleyServerOptions>();
+        _lifetime = app.Services.GetRequiredService<ServerLifetime>();
         TcpEndPoint = tcp;
         _maintenance = MaintainAsync();
     }
@@ -43,6 +47,12 @@ public sealed class ParleyServer : IAsyncDisposable
     public IPEndPoint UdpEndPoint => _udp.LocalEndPoint;
 
     public IPEndPoint TcpEndPoint { get; }
+
+    /// <summary>Where <c>/metrics</c> and <c>/healthz</c> answer (always 127.0.0.1); null when <see cref="ParleyServerOptions.MetricsPort"/> is.</summary>
+    public IPEndPoint? MetricsEndPoint { get; private init; }
+
+    /// <summary>This server's instruments, for tests that listen to its meter.</summary>
+    internal ServerMetrics Metrics => _app.Services.GetRequiredService<ServerMetrics>();
 
     public static Task<ParleyServer> StartAsync(ParleyServerOptions options, Action<ILoggingBuilder> configureLogging,
         CancellationToken cancellationToken = default) =>
@@ -53,6 +63,7 @@ public sealed class ParleyServer : IAsyncDisposable
         TimeProvider time, CancellationToken cancellationToken)
     {
         options.Validate();
+        var adminSocket = options.AdminSocketPath is { } path ? PrepareAdminSocket(path) : null; // before anything is opened
         var database = ParleyDatabase.Open(options.DataDirectory);
         var history = new HistoryWriter(database, options.HistoryQueueCapacity, options.HistoryBatchSize);
 
@@ -77,13 +88,39 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Services.AddSingleton<ChatRouter>();
         builder.Services.AddSingleton<Messaging.DirectMessages>();
         builder.Services.AddSingleton<Messaging.RoomRegistry>();
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddSingleton(sp => new PrometheusExporter(sp.GetRequiredService<ServerMetrics>().Meter));
+        Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions? metricsListen = null;
+        builder.Services.AddSingleton<ServerLifetime>();
+        builder.Services.AddSingleton<Operations.OperatorCommands>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
             kestrel.Listen(options.Address, options.TcpPort, listen => listen.UseConnectionHandler<ChatConnectionHandler>());
+            metricsListen = options.MetricsPort is { } metricsPort ? MetricsEndpoint.Listen(kestrel, metricsPort) : null;
+            if (adminSocket is not null)
+            {
+                kestrel.ListenUnixSocket(adminSocket, listen => listen.UseConnectionHandler<Operations.AdminConnectionHandler>());
+            }
         });
         var app = builder.Build();
+        app.Services.GetRequiredService<ServerMetrics>().Observe(app.Services.GetRequiredService<ChatRouter>());
+        if (options.MetricsPort is not null)
+        {
+            MetricsEndpoint.Map(app);
+        }
+
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (adminSocket is not null)
+        {
+            // Only the server's user (and root) may connect: the socket's mode is its access control. The data
+            // directory is 0700 too (ParleyDatabase), which covers the moment between bind and this call there.
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(adminSocket, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
 
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         var tcp = new IPEndPoint(options.Address, new Uri(address).Port);
@@ -108,21 +145,109 @@ public sealed class ParleyServer : IAsyncDisposable
         }
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Server");
-        return new ParleyServer(app, udp, history, tcp, logger);
+        return new ParleyServer(app, udp, history, tcp, logger) { MetricsEndPoint = metricsListen?.IPEndPoint };
     }
 
-    /// <summary>Stops listening, disconnects every client, commits queued history, then returns.</summary>
+    /// <summary>Completes with the reason when an operator types TERMINATE (console or <c>parley admin</c>).</summary>
+    public Task<string> StopRequested => _lifetime.StopRequested;
+
+    /// <summary>Records why the host is about to stop the server (a signal's name), for the shutdown log line.</summary>
+    public void RequestStop(string reason) => _lifetime.RequestStop(reason);
+
+    /// <summary>Runs one operator command (issue #7): what the console and <c>parley admin</c> both call.</summary>
+    public Operations.OperatorReply Execute(string commandLine, string source) =>
+        _app.Services.GetRequiredService<Operations.OperatorCommands>().Execute(commandLine, source);
+
+    /// <summary>
+    /// Graceful shutdown (issue #7), bounded by <see cref="ParleyServerOptions.ShutdownTimeout"/>: no new log-ons;
+    /// requests in hand finish; sessions end with END_NOTIF; every client is told SHUTTING_DOWN and its queue is
+    /// flushed; queued history is committed. Whatever is still open at the deadline is cut.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        // Fetched before the first await: the container is gone once _app is disposed, and a second call must find it so.
+        var options = _options;
+        var lifetime = _lifetime;
+        if (lifetime.IsStopping)
+        {
+            return;
+        }
+
+        lifetime.BeginStopping();
+        using var deadline = new CancellationTokenSource(options.ShutdownTimeout);
+
+        // Half the time for requests in hand and the last relays; the rest to deliver every client's notice.
+        using var drain = new CancellationTokenSource(options.ShutdownTimeout / 2);
+        _logger.LogInformation("Shutting down ({Reason}): {Clients} clients online", lifetime.StopRequested.IsCompleted ? lifetime.StopRequested.Result : "disposed",
+            _app.Services.GetRequiredService<ChatRouter>().Snapshot().Length);
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _maintenance.ConfigureAwait(false);
         await _udp.DisposeAsync().ConfigureAwait(false);
+        await _app.Services.GetRequiredService<ChatRouter>().ShutdownAsync(drain.Token).ConfigureAwait(false);
 
-        // Kestrel's stop asks every connection to close; each ClientConnection answers with SHUTTING_DOWN itself.
-        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        // Kestrel stops listening, asks connections still open (those that never sent CONNECT, or joined late) to
+        // close, waits for every connection to finish flushing its last words, and aborts the rest at the deadline.
+        await _app.StopAsync(deadline.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
-        await _history.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            // Normally empty by now (the drain waited for every commit); a stuck disk must not hold the exit.
+            await _history.DisposeAsync().AsTask().WaitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _logger.LogWarning("Shutdown: history was still being committed at the deadline; unacknowledged messages may be lost");
+        }
+
+        if (options.AdminSocketPath is { } socket)
+        {
+            TryDelete(socket);
+        }
+
         _stopping.Dispose();
+        _logger.LogInformation("Shut down");
+    }
+
+    /// <summary>
+    /// Checks the admin socket's path before Kestrel binds it: short enough for a Unix socket, and not the socket of
+    /// another server that is still running (two servers on one data directory would share its database).
+    /// A socket file that nobody answers on is left over from a crash and is removed.
+    /// </summary>
+    private static string PrepareAdminSocket(string path)
+    {
+        path = Path.GetFullPath(path);
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > 107)
+        {
+            throw new ArgumentException($"--admin-socket: {path} is too long for a Unix socket (at most 107 bytes); give a shorter path, or none.");
+        }
+
+        if (File.Exists(path))
+        {
+            using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            try
+            {
+                probe.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+                throw new InvalidOperationException($"Another Parley server is running with the admin socket {path} (the same data directory?); stop it first, or give this one another --admin-socket.");
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                TryDelete(path);
+            }
+        }
+
+        return path;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left for the next start, which removes a socket nobody answers on.
+        }
     }
 
     private async Task MaintainAsync()

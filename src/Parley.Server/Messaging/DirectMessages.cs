@@ -24,12 +24,14 @@ internal sealed class DirectMessages
     private readonly ChatRouter _router;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly Hosting.ServerMetrics _metrics;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, int> _undelivered;
 
     public DirectMessages(ParleyServerOptions options, HistoryWriter writer, MessageStore store, UserStore users, ChatRouter router,
-        TimeProvider time, ILogger<DirectMessages> logger)
+        TimeProvider time, Hosting.ServerMetrics metrics, ILogger<DirectMessages> logger)
     {
+        _metrics = metrics;
         _options = options;
         _writer = writer;
         _store = store;
@@ -274,16 +276,20 @@ internal sealed class DirectMessages
             // Whoever is online as the recipient now gets it: a log-on since the send is a new connection.
             var current = owner._router.TryGetOnline(stored.Recipient);
             var delivery = new Dm(stored.Recipient, stored.Body, null, stored.Sender, stored.Id, stored.SentAt);
+            bool delivered;
             if (reserved is not null && ReferenceEquals(current, reserved))
             {
-                reserved.TryEnqueueReserved(delivery);
+                delivered = reserved.TryEnqueueReserved(delivery);
             }
             else
             {
                 reserved?.ReleaseReservation();
-                current?.TryEnqueue(delivery);
+                delivered = current?.TryEnqueue(delivery) ?? false;
             }
 
+            // Counted before DM_SENT is queued, so a sender that has DM_SENT sees this DM in the metrics.
+            owner._metrics.Stored(Hosting.MessageKind.Dm);
+            owner._metrics.Relayed(Hosting.MessageKind.Dm, delivered ? 1 : 0);
             from.TryEnqueueReserved(new DmSent(id, stored.Recipient, stored.Id, stored.SentAt, current is not null));
         }
 

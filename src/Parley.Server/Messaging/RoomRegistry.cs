@@ -12,7 +12,7 @@ namespace Parley.Server.Messaging;
 /// so a SAY reads it without the lock and fans out with non-blocking enqueues — a member too slow to keep up is
 /// disconnected by its own full queue rather than slowing the room.
 /// </summary>
-internal sealed class RoomRegistry(ParleyServerOptions options, TimeProvider time, ILogger<RoomRegistry> logger)
+internal sealed class RoomRegistry(ParleyServerOptions options, TimeProvider time, Hosting.ServerMetrics metrics, ILogger<RoomRegistry> logger)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Room> _rooms = new(StringComparer.Ordinal);
@@ -133,13 +133,16 @@ internal sealed class RoomRegistry(ParleyServerOptions options, TimeProvider tim
 
         var relayed = new Say(room.Name, say.Message, from.ClientId, time.GetUtcNow().ToUnixTimeMilliseconds());
         var members = Volatile.Read(ref room.Members);
+        var relays = 0;
         foreach (var member in members)
         {
-            if (!ReferenceEquals(member, from))
+            if (!ReferenceEquals(member, from) && member.TryEnqueue(relayed))
             {
-                member.TryEnqueue(relayed);
+                relays++;
             }
         }
+
+        metrics.Relayed(Hosting.MessageKind.Room, relays);
 
         // Seed 004's server line "Mesage exchanged": that something was said, never what.
         logger.LogDebug("{ClientId} said something in {Room} to {Count} members", from.ClientId, room.Name, members.Length - 1);

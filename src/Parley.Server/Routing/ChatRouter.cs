@@ -15,17 +15,28 @@ namespace Parley.Server.Routing;
 /// start, its messages and its end in that order.
 /// </summary>
 internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter history, MessageStore messages, TimeProvider time,
-    ILogger<ChatRouter> logger)
+    Hosting.ServerMetrics metrics, ILogger<ChatRouter> logger)
 {
+    private static readonly Error ShuttingDownNotice = new(ErrorCodes.ShuttingDown, "The server is shutting down.");
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ClientConnection> _online = new(ClientIds.Comparer);
     private readonly Dictionary<string, ChatSession> _sessions = new(StringComparer.Ordinal);
+    private bool _shuttingDown;
 
     public ClientConnection[] Snapshot()
     {
         lock (_gate)
         {
             return [.. _online.Values];
+        }
+    }
+
+    /// <summary>Clients online and sessions open, read by the metrics at scrape time.</summary>
+    public (int Online, int Sessions) Counts()
+    {
+        lock (_gate)
+        {
+            return (_online.Count, _sessions.Count);
         }
     }
 
@@ -47,12 +58,30 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         }
     }
 
-    /// <summary>Marks a client online. A second log-on of the same ID replaces the first, which is told why.</summary>
+    /// <summary>The chat sessions in progress, for the operator's <c>sessions</c> command (issue #7).</summary>
+    public ChatSession[] Sessions()
+    {
+        lock (_gate)
+        {
+            return [.. _sessions.Values];
+        }
+    }
+
+    /// <summary>
+    /// Marks a client online. A second log-on of the same ID replaces the first, which is told why. Once shutdown has
+    /// begun nobody joins: a client that redeemed its cookie just before is told the server is going away.
+    /// </summary>
     public void Join(ClientConnection connection)
     {
         ClientConnection? previous;
         lock (_gate)
         {
+            if (_shuttingDown)
+            {
+                connection.Close("server shutting down", ShuttingDownNotice);
+                return;
+            }
+
             _online.TryGetValue(connection.ClientId, out previous);
             _online[connection.ClientId] = connection;
         }
@@ -78,6 +107,76 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         await NotifyEndAsync(ended).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Graceful shutdown (issue #7): no one joins or starts a chat any more; every client stops reading requests and
+    /// finishes the one in hand, so a CHAT or DM already received is stored and relayed or acknowledged; then every
+    /// session ends with END_NOTIF to both parties (behind the last relayed CHAT), and every client is told
+    /// SHUTTING_DOWN and closed. Returns when all that is queued. Whatever has not finished by
+    /// <paramref name="cancellationToken"/> (a request waiting for a peer that stopped reading, a commit waiting for a
+    /// stuck disk) is cut short, so every client still gets its notice while there is time to send it.
+    /// </summary>
+    public async Task ShutdownAsync(CancellationToken cancellationToken)
+    {
+        ClientConnection[] clients;
+        lock (_gate)
+        {
+            _shuttingDown = true;
+            clients = [.. _online.Values];
+        }
+
+        foreach (var client in clients)
+        {
+            client.StopReading();
+        }
+
+        try
+        {
+            await Task.WhenAll(clients.Select(c => c.ReadingStopped)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogWarning("Shutdown: {Count} requests were still in progress at the deadline", clients.Count(c => !c.ReadingStopped.IsCompleted));
+        }
+
+        List<(ClientConnection, EndNotif)> notices = [];
+        lock (_gate)
+        {
+            foreach (var session in _sessions.Values.ToArray())
+            {
+                if (EndSessionLocked(session.A, EndReasons.ServerShutdown) is var (peer, notice))
+                {
+                    notices.Add((session.A, notice));
+                    notices.Add((peer, notice));
+                }
+            }
+        }
+
+        // AfterPendingAsync returns once the action is queued; wait until it has run, so END_NOTIF precedes SHUTTING_DOWN.
+        var notified = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            await history.AfterPendingAsync(() =>
+            {
+                foreach (var (client, notice) in notices)
+                {
+                    client.TryEnqueue(notice);
+                }
+
+                notified.TrySetResult();
+            }, cancellationToken).ConfigureAwait(false);
+            await notified.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogWarning("Shutdown: history was still being committed at the deadline; sessions end without END_NOTIF");
+        }
+
+        foreach (var client in clients)
+        {
+            client.Close("server shutting down", ShuttingDownNotice);
+        }
+    }
+
     /// <summary>Seed 001 chat phase step 1. Returns the reply for the requester alone (an ERROR or UNREACHABLE), if any.</summary>
     public async ValueTask<ParleyMessage?> RequestChatAsync(ClientConnection from, string peerId)
     {
@@ -100,18 +199,19 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
             }
 
             // Seed 001: UNREACHABLE when B is not connected or "already engaged in another chat session".
-            if (!_online.TryGetValue(peerId, out var peer) || peer.Session is not null)
+            if (_shuttingDown || !_online.TryGetValue(peerId, out var peer) || peer.Session is not null)
             {
                 return new Unreachable(peerId);
             }
 
-            session = new ChatSession(NewSessionId(), from, peer);
+            session = new ChatSession(NewSessionId(), from, peer, time.GetUtcNow());
             _sessions.Add(session.Id, session);
             from.Session = session;
             peer.Session = session;
         }
 
-        logger.LogInformation("Chat session started between {A} and {B}", from.ClientId, peerId);
+        logger.LogInformation("Chat session started between {ClientId} and {PeerId}", from.ClientId, peerId);
+        metrics.SessionStarted();
 
         // Not cancellable: once the session exists, both parties are owed the notice whatever happens to this request.
         await history.AfterPendingAsync(() =>
@@ -168,7 +268,7 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         var stored = new StoredMessage(chat.SessionId, from.ClientId, peer.ClientId, chat.Message, time.GetUtcNow().ToUnixTimeMilliseconds());
         try
         {
-            await history.AppendAsync(stored, new RelayOnCommit(from, peer), cancellationToken).ConfigureAwait(false);
+            await history.AppendAsync(stored, new RelayOnCommit(from, peer, metrics), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -258,10 +358,16 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
     }
 
     /// <summary>Runs on the history writer's task right after the commit, in commit order, so relay order = send order.</summary>
-    private sealed class RelayOnCommit(ClientConnection from, ClientConnection peer) : ICommitObserver
+    private sealed class RelayOnCommit(ClientConnection from, ClientConnection peer, Hosting.ServerMetrics metrics) : ICommitObserver
     {
-        public void OnCommitted(StoredMessage stored) =>
-            peer.TryEnqueueReserved(new Chat(stored.SessionId, stored.Body, stored.Sender, stored.SentAt));
+        public void OnCommitted(StoredMessage stored)
+        {
+            metrics.Stored(Hosting.MessageKind.Chat);
+            if (peer.TryEnqueueReserved(new Chat(stored.SessionId, stored.Body, stored.Sender, stored.SentAt)))
+            {
+                metrics.Relayed(Hosting.MessageKind.Chat);
+            }
+        }
 
         public void OnFailed(StoredMessage message, Exception error)
         {

@@ -291,12 +291,10 @@ public sealed class DirectCallTests
 }
 
 /// <summary>
-/// Proves the server is idle during a direct chat (seed 000) by its own counters. The Parley.Server meter is static,
-/// so its counters add up the chat messages of every in-process server, and they carry no tags to tell servers apart:
-/// this test is in a collection that xunit runs on its own, after all parallel ones, so the only server in the process
-/// is this test's; and a DM through the server before and after shows the listener does see that server's counters.
+/// Proves the server is idle during a direct chat (seed 000) by its own counters. Each server has its own Parley.Server
+/// meter (issue #7), and the listener hears only this test's server's, so servers of tests running beside it add
+/// nothing; a DM through the server before and after shows the listener does hear that server's counters.
 /// </summary>
-[Collection(ServerCountersCollection.Name)]
 public sealed class DirectCallServerCounterTests
 {
     [Fact]
@@ -305,7 +303,7 @@ public sealed class DirectCallServerCounterTests
         await using var server = await InProcessServer.StartAsync();
         await using var bianca = await DirectTerminal.LogOnAsync(server, "bianca", "127.0.0.3");
         await using var ali = await DirectTerminal.LogOnAsync(server, "ali", "127.0.0.2");
-        using var counters = new ChatCounters();
+        using var counters = new ChatCounters(server.Server.Metrics.Meter);
 
         // Control: a DM relayed by the server moves both counters.
         await RelayDmAsync(ali, "bianca", "through the server");
@@ -342,18 +340,18 @@ public sealed class DirectCallServerCounterTests
         }
     }
 
-    /// <summary>Sums parley.chat.messages.received and parley.chat.bytes.received from the Parley.Server meter.</summary>
+    /// <summary>Sums parley.chat.messages.received and parley.chat.bytes.received from one server's meter.</summary>
     private sealed class ChatCounters : IDisposable
     {
         private readonly MeterListener _listener = new();
         private long _messages;
         private long _bytes;
 
-        public ChatCounters()
+        public ChatCounters(Meter meter)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == "Parley.Server" && instrument.Name is "parley.chat.messages.received" or "parley.chat.bytes.received")
+                if (ReferenceEquals(instrument.Meter, meter) && instrument.Name is "parley.chat.messages.received" or "parley.chat.bytes.received")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
@@ -376,11 +374,4 @@ public sealed class DirectCallServerCounterTests
 
         public void Dispose() => _listener.Dispose();
     }
-}
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ServerCountersCollection
-{
-    /// <summary>Tests reading the process-wide Parley.Server meter: run alone, so no other test's server adds to it.</summary>
-    public const string Name = "server-counters";
 }

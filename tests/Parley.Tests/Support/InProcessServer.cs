@@ -38,7 +38,9 @@ internal sealed class InProcessServer : IAsyncDisposable
 
     public ParleyClientOptions ClientOptions => new() { Host = "127.0.0.1", Port = Server.UdpEndPoint.Port };
 
-    public static async Task<InProcessServer> StartAsync(Func<ParleyServerOptions, ParleyServerOptions>? configure = null, TimeProvider? time = null)
+    /// <summary><paramref name="minimumLevel"/> applies to every category, Microsoft.* (Kestrel, hosting) included.</summary>
+    public static async Task<InProcessServer> StartAsync(Func<ParleyServerOptions, ParleyServerOptions>? configure = null, TimeProvider? time = null,
+        LogLevel minimumLevel = LogLevel.Debug)
     {
         var options = new ParleyServerOptions
         {
@@ -49,7 +51,7 @@ internal sealed class InProcessServer : IAsyncDisposable
         };
         options = configure?.Invoke(options) ?? options;
         var logs = new CollectingLoggerProvider();
-        var server = await ParleyServer.StartAsync(options, b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug), time ?? TimeProvider.System, CancellationToken.None);
+        var server = await ParleyServer.StartAsync(options, b => b.AddProvider(logs).SetMinimumLevel(minimumLevel), time ?? TimeProvider.System, CancellationToken.None);
         return new InProcessServer(server, options, logs);
     }
 
