@@ -207,17 +207,21 @@ public sealed record ParleyServerOptions
         Check(MaxFrameBytes is >= 2048 and <= Frame.MaximumBodyBytes, $"--max-frame-bytes must be between 2048 and {Frame.MaximumBodyBytes}.");
         // JSON may escape every byte of a message as \uXXXX (6 bytes); the rest of a CHAT record fits in 1 KiB.
         Check(MaxMessageBytes > 0 && (long)MaxMessageBytes * 6 + 1024 <= MaxFrameBytes,
-            "--max-message-bytes × 6 + 1024 must not exceed --max-frame-bytes (JSON may escape each byte as \\uXXXX).");
+            $"--max-message-bytes must be between 1 and {(MaxFrameBytes - 1024) / 6} when --max-frame-bytes is {MaxFrameBytes} (JSON may escape each byte as \\uXXXX: 6 × the message + 1024 must fit in a frame).");
         // A SIGNUP with a 32-character ID and an invite code is about 700 bytes (docs/PROTOCOL.md §10.2).
         Check(MaxDatagramBytes >= 768, "--max-datagram-bytes must be at least 768 (a SIGNUP is up to about 700 bytes).");
         Check(OutboundQueueCapacity >= 16, "--outbound-queue must be at least 16.");
-        Check(MaxConnections >= 1 && MaxPendingHandshakes >= 1 && MaxPendingHandshakesPerAddress >= 1, "Connection and handshake limits must be at least 1.");
+        Check(MaxConnections >= 1, "--max-connections must be at least 1.");
+        Check(MaxPendingHandshakes >= 1, "--max-pending-handshakes must be at least 1.");
+        Check(MaxPendingHandshakesPerAddress >= 1, "--max-handshakes-per-address must be at least 1.");
         // CONNECTED announces these in whole seconds, so each must be at least one.
         Check(ActivityTimeout >= TimeSpan.FromSeconds(1), "--activity-timeout must be at least 1 second.");
         Check(KeepAliveInterval >= TimeSpan.FromSeconds(1), "--keepalive must be at least 1 second.");
         // A sender waiting for room does not read its own PINGs; it must not outlast the keep-alive deadline.
         Check(SlowConsumerTimeout > TimeSpan.Zero && SlowConsumerTimeout < 3 * KeepAliveInterval, $"--slow-consumer-timeout ({SlowConsumerTimeout.TotalSeconds:0.#} s) must be positive and under 3 × --keepalive ({3 * KeepAliveInterval.TotalSeconds:0.#} s); lower it too.");
-        Check(ConnectTimeout > TimeSpan.Zero && CookieLifetime > TimeSpan.Zero && ChallengeTimeout > TimeSpan.Zero, "Timeouts must be positive.");
+        Check(ConnectTimeout > TimeSpan.Zero, "--connect-timeout must be more than 0 seconds.");
+        Check(CookieLifetime > TimeSpan.Zero, "--cookie-lifetime must be more than 0 seconds.");
+        Check(ChallengeTimeout > TimeSpan.Zero, "--challenge-timeout must be more than 0 seconds.");
         Check(Protocol.Messages.SignUpPolicies.IsKnown(SignUpPolicy), "--signup must be open, invite or closed.");
         Check(MinPasswordLength is >= 1 and <= Protocol.Accounts.AccountRules.MaxPasswordLength,
             $"--min-password-length must be between 1 and {Protocol.Accounts.AccountRules.MaxPasswordLength}.");
@@ -227,7 +231,9 @@ public sealed record ParleyServerOptions
         Check(SignUpsPerHourPerAddress >= 1, "--signup-rate must be at least 1.");
         Check(MaxTrackedAddresses >= 1, "--max-tracked-addresses must be at least 1.");
         Check(MaxDirectoryEntries >= 1, "--max-directory-entries must be at least 1.");
-        Check(HistoryQueueCapacity >= 1 && HistoryBatchSize >= 1 && HistoryPageSize >= 1, "History limits must be at least 1.");
+        Check(HistoryQueueCapacity >= 1, "--history-queue must be at least 1.");
+        Check(HistoryBatchSize >= 1, "--history-batch must be at least 1.");
+        Check(HistoryPageSize >= 1, "--history-page must be at least 1.");
         Check(MaxOfflineMessages >= 1, "--max-offline-messages must be at least 1.");
         Check(MaxTalkMessages >= 1, "--max-talk-messages must be at least 1.");
         Check(MaxRoomMembers >= 2, "--max-room-members must be at least 2.");

@@ -27,26 +27,30 @@ internal static class UserCommand
     private static Command Add()
     {
         var id = new Argument<string>("client-id") { Description = "2 to 32 letters, digits, '_', '-' or '.', starting with a letter (reserved names allowed here)" };
-        var dataDir = CommonOptions.DataDir();
-        var iterations = CommonOptions.ScramIterations();
-        var minLength = CommonOptions.MinPasswordLength();
+        var settings = CommonOptions.Passwords();
         var stdin = CommonOptions.PasswordStdin();
-        var command = new Command("add", "Add a subscriber; asks for the password without echo") { id, dataDir, iterations, minLength, stdin };
+        var command = new Command("add", "Add a subscriber; asks for the password without echo") { id, stdin };
+        settings.AddTo(command);
         command.SetAction(result =>
         {
             var clientId = result.GetValue(id)!;
+            if (CommonOptions.Resolve(settings, result)?.Server is not { } options)
+            {
+                return 2;
+            }
+
             if (AccountRules.CheckNewId(clientId, allowReserved: true) is { } rule)
             {
                 Console.Error.WriteLine(rule);
                 return 2;
             }
 
-            if (NewVerifier(clientId, result.GetValue(iterations), result.GetValue(minLength), result.GetValue(stdin)) is not { } verifier)
+            if (NewVerifier(clientId, options.ScramIterations, options.MinPasswordLength, result.GetValue(stdin)) is not { } verifier)
             {
                 return 2;
             }
 
-            var users = new UserStore(ParleyDatabase.Open(result.GetValue(dataDir)!));
+            var users = new UserStore(ParleyDatabase.Open(options.DataDirectory));
             if (!users.TryAdd(clientId, verifier))
             {
                 Console.Error.WriteLine($"The client ID '{clientId}' is already taken (IDs ignore letter case).");
@@ -62,18 +66,19 @@ internal static class UserCommand
     private static Command ResetPassword()
     {
         var id = new Argument<string>("client-id");
-        var dataDir = CommonOptions.DataDir();
-        var iterations = CommonOptions.ScramIterations();
-        var minLength = CommonOptions.MinPasswordLength();
+        var settings = CommonOptions.Passwords();
         var stdin = CommonOptions.PasswordStdin();
-        var command = new Command("reset-password", "Set a subscriber's password (a running server disconnects them) and lift any lock")
-        {
-            id, dataDir, iterations, minLength, stdin,
-        };
+        var command = new Command("reset-password", "Set a subscriber's password (a running server disconnects them) and lift any lock") { id, stdin };
+        settings.AddTo(command);
         command.SetAction(result =>
         {
             var clientId = result.GetValue(id)!;
-            var database = ParleyDatabase.Open(result.GetValue(dataDir)!);
+            if (CommonOptions.Resolve(settings, result)?.Server is not { } options)
+            {
+                return 2;
+            }
+
+            var database = ParleyDatabase.Open(options.DataDirectory);
             var users = new UserStore(database);
             if (users.Find(clientId) is null)
             {
@@ -81,7 +86,7 @@ internal static class UserCommand
                 return 1;
             }
 
-            if (NewVerifier(clientId, result.GetValue(iterations), result.GetValue(minLength), result.GetValue(stdin)) is not { } verifier)
+            if (NewVerifier(clientId, options.ScramIterations, options.MinPasswordLength, result.GetValue(stdin)) is not { } verifier)
             {
                 return 2;
             }
@@ -102,12 +107,18 @@ internal static class UserCommand
     private static Command Unlock()
     {
         var id = new Argument<string>("client-id");
-        var dataDir = CommonOptions.DataDir();
-        var command = new Command("unlock", "Lift the lock that failed log-ons put on a client ID") { id, dataDir };
+        var settings = CommonOptions.Database();
+        var command = new Command("unlock", "Lift the lock that failed log-ons put on a client ID") { id };
+        settings.AddTo(command);
         command.SetAction(result =>
         {
             var clientId = result.GetValue(id)!;
-            var cleared = new LockoutStore(ParleyDatabase.Open(result.GetValue(dataDir)!)).Clear(clientId);
+            if (CommonOptions.Resolve(settings, result)?.Server is not { } options)
+            {
+                return 2;
+            }
+
+            var cleared = new LockoutStore(ParleyDatabase.Open(options.DataDirectory)).Clear(clientId);
             Console.WriteLine(cleared ? $"Unlocked {clientId}" : $"{clientId} was not locked and had no failed log-ons");
             return 0;
         });
@@ -116,12 +127,18 @@ internal static class UserCommand
 
     private static Command Invite()
     {
-        var dataDir = CommonOptions.DataDir();
+        var settings = CommonOptions.Database();
         var uses = new Option<int>("--uses") { Description = "How many sign-ups the code allows", DefaultValueFactory = _ => 1 };
         var days = new Option<double>("--days") { Description = "Days until the code expires", DefaultValueFactory = _ => 7 };
-        var command = new Command("invite", "Issue an invite code for sign-up when the server runs with --signup invite") { dataDir, uses, days };
+        var command = new Command("invite", "Issue an invite code for sign-up when the server runs with --signup invite") { uses, days };
+        settings.AddTo(command);
         command.SetAction(result =>
         {
+            if (CommonOptions.Resolve(settings, result)?.Server is not { } options)
+            {
+                return 2;
+            }
+
             var count = result.GetValue(uses);
             var lifetime = result.GetValue(days);
             if (count < 1 || lifetime is <= 0 or > 3650)
@@ -132,7 +149,7 @@ internal static class UserCommand
 
             var now = DateTimeOffset.UtcNow;
             var expires = now.AddDays(lifetime);
-            var code = new InviteStore(ParleyDatabase.Open(result.GetValue(dataDir)!)).Create(count, expires, now);
+            var code = new InviteStore(ParleyDatabase.Open(options.DataDirectory)).Create(count, expires, now);
             Console.WriteLine(code);
             Console.Error.WriteLine($"Invite code for {count} sign-up(s), valid until {expires:yyyy-MM-dd HH:mm}Z. It is shown only now; only its hash is stored.");
             return 0;
@@ -166,11 +183,17 @@ internal static class UserCommand
 
     private static Command List()
     {
-        var dataDir = CommonOptions.DataDir();
-        var command = new Command("list", "List subscribers") { dataDir };
+        var settings = CommonOptions.Database();
+        var command = new Command("list", "List subscribers");
+        settings.AddTo(command);
         command.SetAction(result =>
         {
-            var users = new UserStore(ParleyDatabase.Open(result.GetValue(dataDir)!)).List();
+            if (CommonOptions.Resolve(settings, result)?.Server is not { } options)
+            {
+                return 2;
+            }
+
+            var users = new UserStore(ParleyDatabase.Open(options.DataDirectory)).List();
             foreach (var user in users)
             {
                 Console.WriteLine($"{user.ClientId}\tadded {user.CreatedAt:yyyy-MM-dd HH:mm:ss}Z");
@@ -185,12 +208,18 @@ internal static class UserCommand
     private static Command Remove()
     {
         var id = new Argument<string>("client-id");
-        var dataDir = CommonOptions.DataDir();
-        var command = new Command("remove", "Remove a subscriber (their past messages stay in the other party's history)") { id, dataDir };
+        var settings = CommonOptions.Database();
+        var command = new Command("remove", "Remove a subscriber (their past messages stay in the other party's history)") { id };
+        settings.AddTo(command);
         command.SetAction(result =>
         {
             var clientId = result.GetValue(id)!;
-            if (!new UserStore(ParleyDatabase.Open(result.GetValue(dataDir)!)).Remove(clientId))
+            if (CommonOptions.Resolve(settings, result)?.Server is not { } options)
+            {
+                return 2;
+            }
+
+            if (!new UserStore(ParleyDatabase.Open(options.DataDirectory)).Remove(clientId))
             {
                 Console.Error.WriteLine($"No subscriber '{clientId}'.");
                 return 1;

@@ -96,9 +96,19 @@ internal sealed partial class ParleyProcess : IAsyncDisposable
         }
     }
 
-    public static ParleyProcess Start(string name, params string[] args)
+    public static ParleyProcess Start(string name, params string[] args) => StartExecutable(Executable, new Dictionary<string, string?>(), name, args);
+
+    /// <summary>Starts <c>parley</c> with <paramref name="environment"/> set on top of a clean one (see <see cref="StartExecutable"/>).</summary>
+    public static ParleyProcess StartWithEnvironment(IReadOnlyDictionary<string, string?> environment, string name, params string[] args) =>
+        StartExecutable(Executable, environment, name, args);
+
+    /// <summary>
+    /// Starts <paramref name="executable"/> (the <c>parley</c> built beside the tests, or a published single file) with
+    /// a clean environment, then <paramref name="environment"/> on top (a null value removes a variable).
+    /// </summary>
+    public static ParleyProcess StartExecutable(string executable, IReadOnlyDictionary<string, string?> environment, string name, params string[] args)
     {
-        var info = new ProcessStartInfo(Executable)
+        var info = new ProcessStartInfo(executable)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -112,13 +122,32 @@ internal sealed partial class ParleyProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
-        info.Environment.Remove("PARLEY_PASSWORD");
-        info.Environment.Remove("PARLEY_USER");
+        // Nothing of the developer's own setup may change a test: no inherited PARLEY_* variable (issue #7 reads every
+        // setting from one), and a config directory of the process's own that does not exist, so no
+        // ~/.config/parley/parley.json is read. A test that wants either sets it in environment.
+        foreach (var inherited in info.Environment.Keys.Where(k => k.StartsWith("PARLEY_", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(inherited);
+        }
+
+        info.Environment["XDG_CONFIG_HOME"] = Path.Combine(Path.GetTempPath(), "parley-test-config", Guid.NewGuid().ToString("N"));
 
         // A client remembers its contacts' keys (issue #5); never in the home directory of whoever runs the tests,
         // and never shared between tests, which reuse ports and so server names. --state-dir overrides it.
         info.Environment["PARLEY_STATE_DIR"] = Path.Combine(Path.GetTempPath(), "parley-test-state", Guid.NewGuid().ToString("N"));
-        return new ParleyProcess(Process.Start(info) ?? throw new InvalidOperationException("parley did not start"), name);
+        foreach (var (variable, value) in environment)
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(variable);
+            }
+            else
+            {
+                info.Environment[variable] = value;
+            }
+        }
+
+        return new ParleyProcess(Process.Start(info) ?? throw new InvalidOperationException($"{executable} did not start"), name);
     }
 
     /// <summary>Runs a short command (such as <c>parley user add</c>) to completion.</summary>
