@@ -7,8 +7,10 @@ var root = new RootCommand("Parley: a secure chat server and terminal client")
     ServerCommand.Create(),
     UserCommand.Create(),
     ChatCommand.Create(),
+    AdminCommand.Create(),
 };
-// `parley chat` handles Ctrl-C itself (it ends a direct call rather than the program, seed 000); the other
-// commands keep System.CommandLine's handling, which cancels their token on SIGINT and SIGTERM.
-var chat = args.FirstOrDefault() == "chat";
-return await root.Parse(args).InvokeAsync(chat ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null).ConfigureAwait(false);
+// `parley chat` handles Ctrl-C itself (it ends a direct call rather than the program, seed 000), and `parley server`
+// handles SIGINT and SIGTERM itself (a graceful shutdown that may take longer than System.CommandLine's 2-second
+// grace); the other commands keep System.CommandLine's handling, which cancels their token on SIGINT and SIGTERM.
+var ownSignals = args.FirstOrDefault() is "chat" or "server";
+return await root.Parse(args).InvokeAsync(ownSignals ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null).ConfigureAwait(false);

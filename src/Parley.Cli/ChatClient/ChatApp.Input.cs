@@ -172,6 +172,7 @@ internal sealed partial class ChatApp
             // Before "Connected": a peer told we are online can already find our published key.
             await StartEncryptionAsync(connection, password, cancellationToken).ConfigureAwait(false);
             console.WriteLine(Seed000 ? "Logged in." : "Connected");
+            LoggedOn?.Invoke(connection.ClientId);
             ReportEncryption();
             await OnConnectedAsync(connection).ConfigureAwait(false);
             await StartListeningAsync(connection).ConfigureAwait(false);

@@ -20,6 +20,9 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
     string? joinRoom = Protocol.Rooms.Default, string? stateDirectory = null, bool direct = false)
 {
     private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>Raised with the ID (as the server stores it) after each successful log-on; <c>parley chat</c> remembers the server then.</summary>
+    public event Action<string>? LoggedOn;
     private ParleyConnection? _connection;
     private string? _sessionId;
     private string? _peer;
@@ -223,6 +226,16 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             case KeysChanged changed:
                 await OnKeysChangedAsync(changed).ConfigureAwait(false);
                 break;
+            case Notice notice:
+                // Issue #7: the operator's broadcast, tagged so that no user can pass for the server.
+                console.WriteLine($"{Display.Time(notice.SentAt)} [server] {Display.Clean(notice.Text)}");
+                break;
+            case Error { Code: ErrorCodes.ShuttingDown or ErrorCodes.Kicked } error when _connection is { } connection:
+                // The server closes the link right after these (issue #7): say why, and be logged off as after "Log off".
+                console.WriteLine(Display.Clean(error.Text));
+                await DropAsync(connection).ConfigureAwait(false);
+                console.WriteLine("Logged off");
+                break;
             case Error error:
                 console.WriteLine($"Error: {Display.Clean(error.Text)}");
                 break;
@@ -232,11 +245,17 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
     private async Task OnLinkClosedAsync(ParleyConnection connection)
     {
         var reason = connection.CloseReason;
+        await DropAsync(connection).ConfigureAwait(false);
+        console.WriteLine($"Disconnected from the server ({reason}).");
+    }
+
+    /// <summary>Forgets a link that has ended (or is about to): the client is logged off, a direct call goes on.</summary>
+    private async Task DropAsync(ParleyConnection connection)
+    {
         EndChatLocally();
         ForgetMessagingState();
         _connection = null;
         await connection.DisposeAsync().ConfigureAwait(false);
-        console.WriteLine($"Disconnected from the server ({reason}).");
         UpdatePrompt();
     }
 

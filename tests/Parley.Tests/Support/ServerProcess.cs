@@ -32,6 +32,9 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         return await StartInAsync(DataDirectory, extra);
     }
 
+    /// <summary>A server on an existing data directory (one a killed server left behind, say); it deletes the directory when disposed.</summary>
+    public static Task<ServerProcess> StartOnAsync(string dataDirectory, params string[] extra) => StartInAsync(dataDirectory, extra);
+
     private static async Task<ServerProcess> StartInAsync(string dataDirectory, string[] extra)
     {
         string[] args = ["server", "--data-dir", dataDirectory, "--port", "0", "--scram-iterations", "4096", .. extra];
