@@ -18,9 +18,10 @@ internal static class ChatCommand
     public static Command Create()
     {
         var defaults = new ParleyClientOptions();
-        var user = new Option<string?>("--user", "-u") { Description = "Client ID to log on as [env PARLEY_USER]", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PARLEY_USER") };
-        var host = new Option<string>("--host") { Description = "Server name or address", DefaultValueFactory = _ => defaults.Host };
-        var port = new Option<int>("--port") { Description = "Server UDP port", DefaultValueFactory = _ => defaults.Port };
+        // No default values here: one left out comes from the last log-on (client.json in --state-dir) if there is one.
+        var user = new Option<string?>("--user", "-u") { Description = "Client ID to log on as [env PARLEY_USER] [default: the last one logged on as]" };
+        var host = new Option<string?>("--host") { Description = $"Server name or address [default: the last server logged on to, else {defaults.Host}]" };
+        var port = new Option<int?>("--port") { Description = $"Server UDP port [default: the last server's, else {defaults.Port}]" };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to keep retrying UDP before giving up", DefaultValueFactory = _ => defaults.UdpTimeout.TotalSeconds };
         var stdin = CommonOptions.PasswordStdin();
         var logOn = new Option<bool>("--logon") { Description = "Log on at start instead of waiting for \"Log on\"" };
@@ -39,7 +40,7 @@ internal static class ChatCommand
         });
         var state = new Option<string>("--state-dir")
         {
-            Description = "Where the client keeps the keys it trusts for your contacts [env PARLEY_STATE_DIR]",
+            Description = "Where the client keeps the keys it trusts for your contacts and the last server and user [env PARLEY_STATE_DIR]",
             DefaultValueFactory = _ => DefaultStateDirectory(),
         };
         var direct = new Option<bool>("--direct") { Description = "Seed 000's terminal: log on, then type whom to call; chats go terminal to terminal" };
@@ -64,10 +65,14 @@ internal static class ChatCommand
         });
         command.SetAction(async (result, cancellationToken) =>
         {
+            var stateDirectory = result.GetValue(state)!;
+            var last = LastServer.Load(stateDirectory, Console.Error);
+            var (serverHost, serverPort, clientId) = LastServer.Choose(result.GetValue(host), result.GetValue(port), result.GetValue(user),
+                Environment.GetEnvironmentVariable("PARLEY_USER"), last, defaults);
             var options = defaults with
             {
-                Host = result.GetValue(host)!,
-                Port = result.GetValue(port),
+                Host = serverHost,
+                Port = serverPort,
                 UdpTimeout = TimeSpan.FromSeconds(result.GetValue(timeout)),
                 ListenPort = result.GetValue(listenPort),
                 LocalAddress = result.GetValue(source) is { } address ? IPAddress.Parse(address) : null,
@@ -75,13 +80,22 @@ internal static class ChatCommand
 
             // Read the stdin password before anything else reads stdin; it is then kept only for log-ons.
             var scriptPassword = result.GetValue(stdin) ? PasswordReader.FromStdin() : Environment.GetEnvironmentVariable("PARLEY_PASSWORD");
-            await using IChatConsole console = Console.IsInputRedirected
-                ? new ScriptConsole(Console.In, Console.Out)
-                : new InteractiveConsole();
+            await using IChatConsole console = Console.IsInputRedirected ? new ScriptConsole(Console.In, Console.Out) : new InteractiveConsole();
             using var quit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var seed000 = result.GetValue(direct);
             var joinRoom = !seed000 && result.GetValue(room) is { } r && r != "none" ? r : null;
-            var app = new ChatApp(console, options, result.GetValue(user), scriptPassword, joinRoom, result.GetValue(state), seed000);
+            var app = new ChatApp(console, options, clientId, scriptPassword, joinRoom, stateDirectory, seed000);
+
+            // Issue #7: the last server and user a log-on succeeded with are the next run's defaults.
+            app.LoggedOn += loggedOnAs =>
+            {
+                var now = new LastServer(options.Host, options.Port, loggedOnAs);
+                if (now != last)
+                {
+                    now.Save(stateDirectory, Console.Error);
+                    last = now;
+                }
+            };
 
             // Program.cs leaves the signals to this command: Ctrl-C ends a direct call if there is one (seed 000),
             // else it quits, logging off first; SIGTERM quits.
@@ -107,7 +121,7 @@ internal static class ChatCommand
                     quit.Cancel();
                 }
             });
-            if (seed000 && result.GetValue(user) is null)
+            if (seed000 && clientId is null)
             {
                 app.AskForLogin();
             }

@@ -96,33 +96,8 @@ public sealed class ContactBook
         }
     }
 
-    private void Write(string path)
-    {
-        var directory = Path.GetDirectoryName(path)!;
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(directory);
-        }
-        else
-        {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        var temporary = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var file = new FileStream(temporary, options))
-        {
-            JsonSerializer.Serialize(file, _contacts, ContactBookJson.Default.DictionaryStringContactRecord);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
-    }
+    private void Write(string path) =>
+        PrivateFile.WriteAtomically(path, file => JsonSerializer.Serialize(file, _contacts, ContactBookJson.Default.DictionaryStringContactRecord));
 
     /// <summary>"host:port" as a directory name: characters outside [A-Za-z0-9.-] become '_'.</summary>
     private static string SafeName(string server) =>
