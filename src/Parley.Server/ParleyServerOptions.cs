@@ -214,19 +214,21 @@ public sealed record ParleyServerOptions
         Check(MaxConnections >= 1, "--max-connections must be at least 1.");
         Check(MaxPendingHandshakes >= 1, "--max-pending-handshakes must be at least 1.");
         Check(MaxPendingHandshakesPerAddress >= 1, "--max-handshakes-per-address must be at least 1.");
-        // CONNECTED announces these in whole seconds, so each must be at least one.
-        Check(ActivityTimeout >= TimeSpan.FromSeconds(1), "--activity-timeout must be at least 1 second.");
-        Check(KeepAliveInterval >= TimeSpan.FromSeconds(1), "--keepalive must be at least 1 second.");
+        // CONNECTED announces these in whole seconds, so each must be at least one. The upper bounds keep every timer
+        // the server arms with them well inside what .NET timers take (about 49 days), with room to spare.
+        Check(ActivityTimeout >= TimeSpan.FromSeconds(1) && ActivityTimeout <= TimeSpan.FromDays(7), "--activity-timeout must be between 1 and 604800 seconds (7 days).");
+        Check(KeepAliveInterval >= TimeSpan.FromSeconds(1) && KeepAliveInterval <= TimeSpan.FromHours(1), "--keepalive must be between 1 and 3600 seconds.");
         // A sender waiting for room does not read its own PINGs; it must not outlast the keep-alive deadline.
         Check(SlowConsumerTimeout > TimeSpan.Zero && SlowConsumerTimeout < 3 * KeepAliveInterval, $"--slow-consumer-timeout ({SlowConsumerTimeout.TotalSeconds:0.#} s) must be positive and under 3 × --keepalive ({3 * KeepAliveInterval.TotalSeconds:0.#} s); lower it too.");
-        Check(ConnectTimeout > TimeSpan.Zero, "--connect-timeout must be more than 0 seconds.");
-        Check(CookieLifetime > TimeSpan.Zero, "--cookie-lifetime must be more than 0 seconds.");
-        Check(ChallengeTimeout > TimeSpan.Zero, "--challenge-timeout must be more than 0 seconds.");
+        Check(ConnectTimeout > TimeSpan.Zero && ConnectTimeout <= TimeSpan.FromHours(1), "--connect-timeout must be more than 0 and at most 3600 seconds.");
+        Check(CookieLifetime > TimeSpan.Zero && CookieLifetime <= TimeSpan.FromHours(1), "--cookie-lifetime must be more than 0 and at most 3600 seconds.");
+        Check(ChallengeTimeout > TimeSpan.Zero && ChallengeTimeout <= TimeSpan.FromHours(1), "--challenge-timeout must be more than 0 and at most 3600 seconds.");
         Check(Protocol.Messages.SignUpPolicies.IsKnown(SignUpPolicy), "--signup must be open, invite or closed.");
         Check(MinPasswordLength is >= 1 and <= Protocol.Accounts.AccountRules.MaxPasswordLength,
             $"--min-password-length must be between 1 and {Protocol.Accounts.AccountRules.MaxPasswordLength}.");
         Check(LockoutThreshold >= 1, "--lockout-threshold must be at least 1.");
-        Check(LockoutBase >= TimeSpan.FromSeconds(1) && LockoutMax >= LockoutBase, "--lockout-base must be at least 1 second and --lockout-max at least --lockout-base.");
+        Check(LockoutBase >= TimeSpan.FromSeconds(1) && LockoutMax >= LockoutBase && LockoutMax <= TimeSpan.FromDays(365),
+            "--lockout-base must be at least 1 second, and --lockout-max at least --lockout-base and at most 31536000 seconds (a year).");
         Check(HellosPerMinutePerAddress >= 1, "--hello-rate must be at least 1.");
         Check(SignUpsPerHourPerAddress >= 1, "--signup-rate must be at least 1.");
         Check(MaxTrackedAddresses >= 1, "--max-tracked-addresses must be at least 1.");

@@ -75,6 +75,13 @@ internal static class AdminCommand
             return 2;
         }
 
+        if (answer.Length == 0)
+        {
+            // The server closes without a word on someone who is not its user (the socket's mode was loosened).
+            await Console.Error.WriteLineAsync($"The server at {path} closed the connection without answering: run parley admin as the user the server runs as.").ConfigureAwait(false);
+            return 2;
+        }
+
         var lines = answer.Split('\n');
         foreach (var output in lines.Skip(1).SkipLast(1))
         {

@@ -137,7 +137,7 @@ internal static partial class ServerRunner
 
         logging.SetMinimumLevel(host.LogLevel);
         // Kestrel and hosting are chatty at Information; their lines show only when debugging (--log-level debug or trace).
-        logging.AddFilter("Microsoft", host.LogLevel <= LogLevel.Debug ? host.LogLevel : LogLevel.Warning);
+        logging.AddFilter("Microsoft", host.LogLevel <= LogLevel.Debug ? host.LogLevel : (LogLevel)Math.Max((int)host.LogLevel, (int)LogLevel.Warning));
         logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     }
 }

@@ -36,6 +36,7 @@ internal sealed partial class ClientConnection
     {
         var token = _closing.Token;
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(token, _stopReading.Token);
+        using var handling = CancellationTokenSource.CreateLinkedTokenSource(token, _abandonRequest.Token);
         while (!reading.IsCancellationRequested)
         {
             ParleyMessage? message;
@@ -81,7 +82,7 @@ internal sealed partial class ClientConnection
                 Volatile.Write(ref _lastActivity, now);
             }
 
-            if (!await DispatchAsync(message, token).ConfigureAwait(false))
+            if (!await DispatchAsync(message, handling.Token).ConfigureAwait(false))
             {
                 return;
             }

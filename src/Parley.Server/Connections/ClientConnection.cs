@@ -29,12 +29,14 @@ internal sealed partial class ClientConnection
     private readonly Channel<ParleyMessage> _outbound;
     private readonly CancellationTokenSource _closing = new();
     private readonly CancellationTokenSource _stopReading = new();
+    private readonly CancellationTokenSource _abandonRequest = new();
     private readonly TaskCompletionSource _readingStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _closeReason;
     private long _lastAlive = Environment.TickCount64;
     private long _lastActivity = Environment.TickCount64;
     private TaskCompletionSource _roomSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _reserved;
+    private int _waitingForRoom;
     private long _generation;
     private int _listenPort;
 
@@ -103,6 +105,9 @@ internal sealed partial class ClientConnection
 
     /// <summary>Messages waiting in the outbound queue (the metrics' <c>parley.outbound.queue.depth</c>).</summary>
     public int QueuedCount => _outbound.Reader.Count;
+
+    /// <summary>Requests (this client's or others') waiting for room in this client's queue now; counted only while waiting.</summary>
+    internal int WaitingForRoom => Volatile.Read(ref _waitingForRoom);
 
     /// <summary>
     /// Queues a message caused by someone else (a relayed CHAT, END_NOTIF, CHAT_STARTED) without waiting, so no
@@ -177,6 +182,9 @@ internal sealed partial class ClientConnection
     /// stored and relayed, a DM acknowledged); the link stays open for what the server still has to say.
     /// </summary>
     public void StopReading() => _stopReading.Cancel();
+
+    /// <summary>Graceful shutdown, when a request outlives its share of the time: its waits are cancelled, its reply not sent.</summary>
+    public void AbandonRequest() => _abandonRequest.Cancel();
 
     /// <summary>Ends the connection once; later calls change nothing. Safe from any thread, never blocks.</summary>
     public void Close(string reason, Error? notice = null)
@@ -257,7 +265,15 @@ internal sealed partial class ClientConnection
                 return;
             }
 
-            await flushed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _waitingForRoom);
+            try
+            {
+                await flushed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waitingForRoom);
+            }
         }
     }
 

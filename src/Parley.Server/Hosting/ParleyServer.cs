@@ -31,6 +31,8 @@ public sealed class ParleyServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ParleyServerOptions _options;
     private readonly ServerLifetime _lifetime;
+    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _disposing;
 
     private ParleyServer(WebApplication app, UdpAuthListener udp, HistoryWriter history, IPEndPoint tcp, ILogger logger)
     {
@@ -54,6 +56,9 @@ public sealed class ParleyServer : IAsyncDisposable
     /// <summary>This server's instruments, for tests that listen to its meter.</summary>
     internal ServerMetrics Metrics => _app.Services.GetRequiredService<ServerMetrics>();
 
+    /// <summary>Tests look at who is online, and at their queues, through the router.</summary>
+    internal ChatRouter Router => _app.Services.GetRequiredService<ChatRouter>();
+
     public static Task<ParleyServer> StartAsync(ParleyServerOptions options, Action<ILoggingBuilder> configureLogging,
         CancellationToken cancellationToken = default) =>
         StartAsync(options, configureLogging, TimeProvider.System, cancellationToken);
@@ -63,13 +68,14 @@ public sealed class ParleyServer : IAsyncDisposable
         TimeProvider time, CancellationToken cancellationToken)
     {
         options.Validate();
-        var adminSocket = options.AdminSocketPath is { } path ? PrepareAdminSocket(path) : null; // before anything is opened
+        var adminSocket = options.AdminSocketPath is { } path ? Operations.AdminSocket.Prepare(path) : null; // before anything is opened
         var database = ParleyDatabase.Open(options.DataDirectory);
         var history = new HistoryWriter(database, options.HistoryQueueCapacity, options.HistoryBatchSize);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         configureLogging(builder.Logging);
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, HostedLifetime>();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(database);
@@ -160,34 +166,48 @@ public sealed class ParleyServer : IAsyncDisposable
 
     /// <summary>
     /// Graceful shutdown (issue #7), bounded by <see cref="ParleyServerOptions.ShutdownTimeout"/>: no new log-ons;
-    /// requests in hand finish; sessions end with END_NOTIF; every client is told SHUTTING_DOWN and its queue is
-    /// flushed; queued history is committed. Whatever is still open at the deadline is cut.
+    /// requests in hand finish (for half the time, then they are abandoned); sessions end with END_NOTIF behind the last
+    /// commits (until three quarters, then without it); every client is told SHUTTING_DOWN and its queue is flushed
+    /// (until nine tenths, then connections are aborted); queued history is committed (until the end). So a stuck
+    /// client or a stuck disk costs its own step only, and every client is still told. A second call waits for the first.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        // Fetched before the first await: the container is gone once _app is disposed, and a second call must find it so.
-        var options = _options;
-        var lifetime = _lifetime;
-        if (lifetime.IsStopping)
+        if (Interlocked.Exchange(ref _disposing, 1) == 1)
         {
+            await _disposed.Task.ConfigureAwait(false);
             return;
         }
 
-        lifetime.BeginStopping();
-        using var deadline = new CancellationTokenSource(options.ShutdownTimeout);
+        try
+        {
+            await ShutDownAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _disposed.TrySetResult();
+        }
+    }
 
-        // Half the time for requests in hand and the last relays; the rest to deliver every client's notice.
-        using var drain = new CancellationTokenSource(options.ShutdownTimeout / 2);
-        _logger.LogInformation("Shutting down ({Reason}): {Clients} clients online", lifetime.StopRequested.IsCompleted ? lifetime.StopRequested.Result : "disposed",
-            _app.Services.GetRequiredService<ChatRouter>().Snapshot().Length);
+    private async Task ShutDownAsync()
+    {
+        var timeout = _options.ShutdownTimeout;
+        using var drain = new CancellationTokenSource(timeout / 2);
+        using var sessions = new CancellationTokenSource(timeout * 0.75);
+        using var connections = new CancellationTokenSource(timeout * 0.9);
+        using var deadline = new CancellationTokenSource(timeout);
+        _lifetime.BeginStopping();
+        var router = _app.Services.GetRequiredService<ChatRouter>();
+        _logger.LogInformation("Shutting down ({Reason}): {Clients} clients online",
+            _lifetime.StopRequested.IsCompleted ? _lifetime.StopRequested.Result : "disposed", router.Snapshot().Length);
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _maintenance.ConfigureAwait(false);
         await _udp.DisposeAsync().ConfigureAwait(false);
-        await _app.Services.GetRequiredService<ChatRouter>().ShutdownAsync(drain.Token).ConfigureAwait(false);
+        await router.ShutdownAsync(drain.Token, sessions.Token).ConfigureAwait(false);
 
-        // Kestrel stops listening, asks connections still open (those that never sent CONNECT, or joined late) to
-        // close, waits for every connection to finish flushing its last words, and aborts the rest at the deadline.
-        await _app.StopAsync(deadline.Token).ConfigureAwait(false);
+        // Kestrel stops listening, asks connections still open (those that never sent CONNECT, or joined late, and
+        // admin connections) to close, waits for every connection to flush its last words, and aborts the rest.
+        await _app.StopAsync(connections.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         try
         {
@@ -199,55 +219,13 @@ public sealed class ParleyServer : IAsyncDisposable
             _logger.LogWarning("Shutdown: history was still being committed at the deadline; unacknowledged messages may be lost");
         }
 
-        if (options.AdminSocketPath is { } socket)
+        if (_options.AdminSocketPath is { } socket)
         {
-            TryDelete(socket);
+            Operations.AdminSocket.TryDelete(socket);
         }
 
         _stopping.Dispose();
         _logger.LogInformation("Shut down");
-    }
-
-    /// <summary>
-    /// Checks the admin socket's path before Kestrel binds it: short enough for a Unix socket, and not the socket of
-    /// another server that is still running (two servers on one data directory would share its database).
-    /// A socket file that nobody answers on is left over from a crash and is removed.
-    /// </summary>
-    private static string PrepareAdminSocket(string path)
-    {
-        path = Path.GetFullPath(path);
-        if (System.Text.Encoding.UTF8.GetByteCount(path) > 107)
-        {
-            throw new ArgumentException($"--admin-socket: {path} is too long for a Unix socket (at most 107 bytes); give a shorter path, or none.");
-        }
-
-        if (File.Exists(path))
-        {
-            using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-            try
-            {
-                probe.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
-                throw new InvalidOperationException($"Another Parley server is running with the admin socket {path} (the same data directory?); stop it first, or give this one another --admin-socket.");
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                TryDelete(path);
-            }
-        }
-
-        return path;
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Left for the next start, which removes a socket nobody answers on.
-        }
     }
 
     private async Task MaintainAsync()

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Parley.Server.Operations;
@@ -20,7 +21,15 @@ internal sealed class AdminConnectionHandler(OperatorCommands commands, ILogger<
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        if (!AdminSocket.PeerIsOperator(connection.Features.Get<IConnectionSocketFeature>()?.Socket))
+        {
+            logger.LogWarning("Refused an admin connection from another user");
+            return;
+        }
+
+        // A shutdown must not wait for an admin client that connected and sent nothing.
+        var shutdown = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, shutdown);
         timeout.CancelAfter(ReadTimeout);
         string? line;
         try

@@ -111,11 +111,11 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
     /// Graceful shutdown (issue #7): no one joins or starts a chat any more; every client stops reading requests and
     /// finishes the one in hand, so a CHAT or DM already received is stored and relayed or acknowledged; then every
     /// session ends with END_NOTIF to both parties (behind the last relayed CHAT), and every client is told
-    /// SHUTTING_DOWN and closed. Returns when all that is queued. Whatever has not finished by
-    /// <paramref name="cancellationToken"/> (a request waiting for a peer that stopped reading, a commit waiting for a
-    /// stuck disk) is cut short, so every client still gets its notice while there is time to send it.
+    /// SHUTTING_DOWN and closed. Returns when all that is queued. A request not finished by <paramref name="drain"/>
+    /// (one waiting for a peer that stopped reading, say) is abandoned, so that it holds up neither the others' END_NOTIF
+    /// nor their notices; only <paramref name="deadline"/> (a commit waiting for a stuck disk) ends sessions without END_NOTIF.
     /// </summary>
-    public async Task ShutdownAsync(CancellationToken cancellationToken)
+    public async Task ShutdownAsync(CancellationToken drain, CancellationToken deadline)
     {
         ClientConnection[] clients;
         lock (_gate)
@@ -129,13 +129,22 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
             client.StopReading();
         }
 
+        var reading = Task.WhenAll(clients.Select(c => c.ReadingStopped));
         try
         {
-            await Task.WhenAll(clients.Select(c => c.ReadingStopped)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await reading.WaitAsync(drain).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            logger.LogWarning("Shutdown: {Count} requests were still in progress at the deadline", clients.Count(c => !c.ReadingStopped.IsCompleted));
+            var stuck = clients.Where(c => !c.ReadingStopped.IsCompleted).ToArray();
+            logger.LogWarning("Shutdown: abandoning {Count} requests still in progress at half the shutdown timeout", stuck.Length);
+            foreach (var client in stuck)
+            {
+                client.AbandonRequest();
+            }
+
+            // An abandoned request ends at once (its waits are cancelled); this only bounds a loop that never ran.
+            await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(1), deadline)).ConfigureAwait(false);
         }
 
         List<(ClientConnection, EndNotif)> notices = [];
@@ -163,8 +172,8 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
                 }
 
                 notified.TrySetResult();
-            }, cancellationToken).ConfigureAwait(false);
-            await notified.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }, deadline).ConfigureAwait(false);
+            await notified.Task.WaitAsync(deadline).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

@@ -114,6 +114,35 @@ public sealed partial class ServerConsoleTests
     }
 
     [Fact]
+    public async Task A_second_ctrl_c_ends_a_shutdown_that_hangs_at_once()
+    {
+        var server = await ServerProcess.StartAsync("--shutdown-timeout", "3600");
+        try
+        {
+            await using var alice = await LogOnAsync(server, "alice", add: true, "--room=none");
+            await using var bob = await LogOnAsync(server, "bob", add: true, "--room=none");
+            await alice.SendLineAsync("Chat bob");
+            await bob.ExpectLineAsync("Chat started");
+
+            // Another writer holds the database: alice's message cannot be committed, so the shutdown waits for it.
+            using var holder = OperatorDatabase.Open(Path.Combine(server.DataDirectory, "parley.db"));
+            OperatorDatabase.Query(holder, "BEGIN IMMEDIATE;", _ => 0);
+            await alice.SendLineAsync("held up by the disk");
+            server.Process.Interrupt();
+            await server.Process.WaitForStderrAsync(l => l.Contains("Shutting down (SIGINT)", StringComparison.Ordinal));
+
+            server.Process.Interrupt();
+            Assert.NotEqual(0, await server.Process.WaitForExitAsync());
+            Assert.DoesNotContain("Server is shut down", server.Process.Lines);
+            OperatorDatabase.Query(holder, "ROLLBACK;", _ => 0);
+        }
+        finally
+        {
+            await server.Process.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_metrics_port_serves_health_and_counts_a_real_chat_on_loopback_only()
     {
         await using var server = await ServerProcess.StartAsync("--metrics-port", "0");

@@ -51,6 +51,61 @@ public sealed class OperatorTests
     }
 
     [Fact]
+    public async Task A_request_stuck_on_a_client_that_stopped_reading_is_abandoned_and_other_chats_still_end_with_END_NOTIF()
+    {
+        await using var server = await InProcessServer.StartAsync(o => o with
+        {
+            OutboundQueueCapacity = 16,
+            SlowConsumerTimeout = TimeSpan.FromSeconds(80),
+            ShutdownTimeout = TimeSpan.FromSeconds(4),
+        });
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        await using var bob = await server.AddAndLogOnAsync("bob");
+        var healthy = await alice.StartChatWithAsync(bob, "bob");
+
+        // Dave never reads; carol's CHATs fill his socket and his queue, and then her next one waits for room for up
+        // to 80 s (the slow-consumer timeout), far past the 4 s shutdown timeout.
+        server.AddUser("carol", "pw");
+        server.AddUser("dave", "pw");
+        await using var carol = await Client.ParleyConnection.LogOnAsync(server.ClientOptions with { EventQueueCapacity = 1_000_000 }, "carol", "pw");
+        await using var dave = await RawTcp.ConnectWithTicketAsync(server, await RawWire.AuthenticateAsync(server, "dave", "pw"));
+        await carol.SendAsync(new ChatRequest("dave"));
+        var stuck = (await carol.ExpectAsync<ChatStarted>()).SessionId;
+        using var stop = new CancellationTokenSource(InProcessServer.Timeout);
+        var body = new string('x', 4000);
+        var flooding = Task.Run(async () =>
+        {
+            for (var i = 0; i < 50_000 && !stop.IsCancellationRequested; i++)
+            {
+                await carol.SendAsync(new Chat(stuck, body), stop.Token);
+            }
+        });
+        // Polls the server's state (bounded by the test's timeout) until carol's request has waited for room at dave for
+        // 25 polls in a row: dave's socket is full by then, so it waits on; a wait that ends sooner starts the count again.
+        var daveOnServer = server.Server.Router.TryGetOnline("dave")!;
+        for (var waiting = 0; waiting < 25; waiting = daveOnServer.WaitingForRoom > 0 ? waiting + 1 : 0)
+        {
+            await Task.Delay(40, stop.Token);
+        }
+
+        var stopping = server.Server.DisposeAsync().AsTask();
+        Assert.Same(stopping, await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(40))));
+        await stopping;
+        await stop.CancelAsync();
+        await flooding.ContinueWith(_ => { }, TaskScheduler.Default);
+
+        Assert.Contains(server.Logs.Entries, e => e.Text.Contains("abandoning 1 requests", StringComparison.Ordinal));
+
+        // The healthy chat ended properly on both sides, and both were told.
+        foreach (var client in new[] { alice, bob })
+        {
+            var rest = await client.ExpectClosedAsync();
+            Assert.Equal((healthy, EndReasons.ServerShutdown), (rest.OfType<EndNotif>().Single().SessionId, rest.OfType<EndNotif>().Single().Reason));
+            Assert.Equal(ErrorCodes.ShuttingDown, Assert.IsType<Error>(rest[^1]).Code);
+        }
+    }
+
+    [Fact]
     public async Task A_stuck_disk_cannot_hold_the_shutdown_past_its_timeout_and_everyone_is_still_told()
     {
         await using var server = await InProcessServer.StartAsync(o => o with { ShutdownTimeout = TimeSpan.FromSeconds(4) });
@@ -184,6 +239,19 @@ public sealed class OperatorTests
         var second = await Assert.ThrowsAsync<InvalidOperationException>(() => InProcessServer.StartAsync(o => o with { AdminSocketPath = socket }));
         Assert.Contains("Another Parley server is running", second.Message, StringComparison.Ordinal);
         Assert.Equal("ok\n1 user online:", string.Join('\n', (await AskAsync(socket, "users\n")).Split('\n').Take(2)));
+    }
+
+    [Fact]
+    public async Task An_admin_socket_path_that_is_not_a_socket_is_refused_and_left_alone()
+    {
+        var directory = Directory.CreateTempSubdirectory("parley-admin-");
+        var precious = Path.Combine(directory.FullName, "precious.txt");
+        await File.WriteAllTextAsync(precious, "the operator's notes");
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => InProcessServer.StartAsync(o => o with { AdminSocketPath = precious }));
+        Assert.Contains("--admin-socket", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("is not a socket", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("the operator's notes", await File.ReadAllTextAsync(precious));
     }
 
     private static async Task<string> AskAsync(string socket, string request)

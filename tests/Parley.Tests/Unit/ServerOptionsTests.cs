@@ -33,6 +33,28 @@ public sealed class ServerOptionsTests
         Assert.Contains("--keepalive", Assert.Throws<ArgumentException>((Defaults with { KeepAliveInterval = TimeSpan.FromMilliseconds(400) }).Validate).Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Each of these arms a .NET timer; beyond about 49 days every connection would fail instead of waiting.</summary>
+    [Fact]
+    public void Timeouts_have_an_upper_bound_so_no_timer_overflows()
+    {
+        var tooLong = TimeSpan.FromDays(60);
+        foreach (var (options, flag) in new[]
+        {
+            (Defaults with { ConnectTimeout = tooLong }, "--connect-timeout"),
+            (Defaults with { CookieLifetime = tooLong }, "--cookie-lifetime"),
+            (Defaults with { ChallengeTimeout = tooLong }, "--challenge-timeout"),
+            (Defaults with { ActivityTimeout = tooLong }, "--activity-timeout"),
+            (Defaults with { KeepAliveInterval = tooLong, SlowConsumerTimeout = tooLong }, "--keepalive"),
+            (Defaults with { LockoutMax = TimeSpan.FromDays(400) }, "--lockout-max"),
+            (Defaults with { ShutdownTimeout = TimeSpan.FromHours(2) }, "--shutdown-timeout"),
+        })
+        {
+            Assert.Contains(flag, Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+        }
+
+        (Defaults with { ConnectTimeout = TimeSpan.FromHours(1), KeepAliveInterval = TimeSpan.FromHours(1), ActivityTimeout = TimeSpan.FromDays(7) }).Validate();
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(65536)]
