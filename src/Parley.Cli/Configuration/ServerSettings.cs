@@ -124,7 +124,27 @@ internal static class ServerSettings
             configuration = configuration with { Server = configuration.Server with { AdminSocketPath = Path.Combine(configuration.Server.DataDirectory, "admin.sock") } };
         }
 
+        CheckRanges(configuration.Server, chosen);
         return configuration;
+    }
+
+    /// <summary>
+    /// <see cref="ParleyServerOptions.Validate"/>'s range checks, before anything starts, with the layer the value came
+    /// from put after the flag its sentence begins with: "--port (from PARLEY_PORT) must be between 0 and 65535."
+    /// </summary>
+    private static void CheckRanges(ParleyServerOptions options, IReadOnlyList<ChosenValue> chosen)
+    {
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            var culprit = chosen.FirstOrDefault(c => e.Message.StartsWith(c.Setting.Flag + " ", StringComparison.Ordinal));
+            throw new InvalidSettingException(culprit is null
+                ? e.Message
+                : $"{culprit.Setting.Flag} ({culprit.Source}){e.Message[culprit.Setting.Flag.Length..]}");
+        }
     }
 
     private static Setting Number(string name, string description, int defaultValue, Func<ParleyServerOptions, int, ParleyServerOptions> apply) =>

@@ -107,7 +107,8 @@ public sealed class CommandLineTests
     public async Task The_server_refuses_out_of_range_options_with_a_sentence()
     {
         var result = await ParleyProcess.RunAsync(null, "server", "--port", "70000", "--data-dir", Path.GetTempPath());
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains("--port must be between 0 and 65535", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--port (from the command line) must be between 0 and 65535", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(result.Lines); // refused before anything was bound or printed
     }
 }

@@ -150,6 +150,17 @@ public sealed class SettingsTests : IDisposable
     }
 
     [Fact]
+    public void An_out_of_range_value_is_refused_with_its_range_and_where_it_came_from()
+    {
+        _environment["PARLEY_PORT"] = "70000";
+        Assert.Equal("--port (from PARLEY_PORT) must be between 0 and 65535.", Error());
+
+        _environment.Remove("PARLEY_PORT");
+        WriteConfig(DefaultConfigPath, """{ "keepalive": 7200 }""");
+        Assert.Equal($"--keepalive (from {DefaultConfigPath}) must be between 1 and 3600 seconds.", Error());
+    }
+
+    [Fact]
     public void A_bad_choice_is_refused_with_the_allowed_values()
     {
         Assert.Equal("--signup: \"sometimes\" (from the command line) is not one of open, invite, closed.", Error(new() { ["signup"] = "sometimes" }));
