@@ -16,6 +16,9 @@ namespace Parley.Server.Connections;
 /// </summary>
 internal sealed partial class ClientConnection
 {
+    /// <summary>The last words of a graceful shutdown (issue #7), whether the router or Kestrel's stop closes the link.</summary>
+    internal static readonly Error ShuttingDownNotice = new(ErrorCodes.ShuttingDown, "The server is shutting down.");
+
     private readonly ConnectionContext _context;
     private readonly MessageChannel _channel;
     private readonly ChatRouter _router;
@@ -225,7 +228,7 @@ internal sealed partial class ClientConnection
     {
         // Server shutdown: Kestrel's stop asks every connection to close through this feature, late joiners included.
         using var shutdown = _context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested.Register(
-            () => Close("server shutting down", new Error(ErrorCodes.ShuttingDown, "The server is shutting down.")));
+            () => Close("server shutting down", ShuttingDownNotice));
         var sending = SendLoopAsync();
         try
         {

@@ -17,7 +17,6 @@ namespace Parley.Server.Routing;
 internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter history, MessageStore messages, TimeProvider time,
     Hosting.ServerMetrics metrics, ILogger<ChatRouter> logger)
 {
-    private static readonly Error ShuttingDownNotice = new(ErrorCodes.ShuttingDown, "The server is shutting down.");
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ClientConnection> _online = new(ClientIds.Comparer);
     private readonly Dictionary<string, ChatSession> _sessions = new(StringComparer.Ordinal);
@@ -78,7 +77,7 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
         {
             if (_shuttingDown)
             {
-                connection.Close("server shutting down", ShuttingDownNotice);
+                connection.Close("server shutting down", ClientConnection.ShuttingDownNotice);
                 return;
             }
 
@@ -182,7 +181,7 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
 
         foreach (var client in clients)
         {
-            client.Close("server shutting down", ShuttingDownNotice);
+            client.Close("server shutting down", ClientConnection.ShuttingDownNotice);
         }
     }
 
