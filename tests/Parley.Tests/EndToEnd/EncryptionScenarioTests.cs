@@ -12,7 +12,7 @@ namespace Parley.Tests.EndToEnd;
 /// Issue #5's tests with real <c>parley server</c> and <c>parley chat</c> processes over loopback: the server (its
 /// database, its logs and the TCP bytes a tap between it and the clients captures) never sees 1:1 message text; a
 /// body the server altered, wrote or re-addressed is refused with a warning; a fresh client directory reads the whole
-/// history; a changed key is warned about and holds messages until accepted; both users see one safety number.
+/// history. <see cref="KeyTrustScenarioTests"/> has the tests of trust: key changes, safety numbers, the contact book.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public sealed partial class EncryptionScenarioTests
@@ -32,8 +32,8 @@ public sealed partial class EncryptionScenarioTests
         string[] markers = [$"chat-a2b-{run}", $"chat-b2a-{run}", $"dm-live-a2b-{run}", $"dm-live-b2a-{run}", $"dm-offline-a2b-{run}"];
         var (chatToBob, chatToAlice, dmToBob, dmToAlice, offlineToBob) = (markers[0], markers[1], markers[2], markers[3], markers[4]);
 
-        await using var alice = await LogOnAsync(server, "alice");
-        await using var bob = await LogOnAsync(server, "bob");
+        await using var alice = await LogOnWithoutRoomAsync(server, "alice");
+        await using var bob = await LogOnWithoutRoomAsync(server, "bob");
 
         // A seed 001 session, both directions.
         await alice.SendLineAsync("Chat bob");
@@ -80,7 +80,7 @@ public sealed partial class EncryptionScenarioTests
         }
 
         // Everything the server holds is an envelope: five rows, and not one byte of text among them.
-        using (var db = OpenDatabase(server))
+        using (var db = server.OpenDatabase())
         {
             Assert.Equal(new[] { ("chat", 2L), ("dm", 3L) }, Query(db, "SELECT kind, COUNT(*) FROM messages WHERE body LIKE 'e2e1:%' GROUP BY kind ORDER BY kind;",
                 r => (r.GetString(0), r.GetInt64(1))));
@@ -124,7 +124,7 @@ public sealed partial class EncryptionScenarioTests
         const string Genuine = "genuine 5b1e";
         const string Altered = "altered on the server 5b1e";
         const string Forged = "forged by the server 5b1e";
-        await using (var alice = await LogOnAsync(server, "alice"))
+        await using (var alice = await LogOnWithoutRoomAsync(server, "alice"))
         {
             await SendOfflineAsync(alice, "bob", Genuine);
             await SendOfflineAsync(alice, "bob", Altered);
@@ -132,7 +132,7 @@ public sealed partial class EncryptionScenarioTests
         }
 
         // The operator edits the stored rows: one base64 character of the second envelope, the third replaced by text.
-        using (var db = OpenDatabase(server))
+        using (var db = server.OpenDatabase())
         {
             var rows = Query(db, "SELECT id, body FROM messages WHERE kind = 'dm' ORDER BY id;", r => (Id: r.GetInt64(0), Body: r.GetString(1)));
             Assert.Equal(3, rows.Count);
@@ -164,14 +164,14 @@ public sealed partial class EncryptionScenarioTests
         await LogOnOnceAsync(server, "carol");
         const string ForCarol = "really for carol 91c4";
         const string ForBob = "only for bob 91c4";
-        await using (var alice = await LogOnAsync(server, "alice"))
+        await using (var alice = await LogOnWithoutRoomAsync(server, "alice"))
         {
             await SendOfflineAsync(alice, "carol", ForCarol);
             await SendOfflineAsync(alice, "bob", ForBob);
         }
 
         // The server moves alice's DM to bob into her conversation with carol, as MessageStore keys it.
-        using (var db = OpenDatabase(server))
+        using (var db = server.OpenDatabase())
         {
             var id = Query(db, "SELECT id FROM messages WHERE kind = 'dm' AND recipient = 'bob';", r => r.GetInt64(0)).Single();
             using var command = db.CreateCommand();
@@ -200,8 +200,8 @@ public sealed partial class EncryptionScenarioTests
         const string Reply = "session reply 3d8f";
         const string Note = "dm note 3d8f";
         const string Answer = "dm answer 3d8f";
-        await using var bob = await LogOnAsync(server, "bob");
-        await using (var alice = await LogOnAsync(server, "alice"))
+        await using var bob = await LogOnWithoutRoomAsync(server, "bob");
+        await using (var alice = await LogOnWithoutRoomAsync(server, "alice"))
         {
             await alice.SendLineAsync("Chat bob");
             await alice.ExpectLineAsync("Chat started");
@@ -246,159 +246,13 @@ public sealed partial class EncryptionScenarioTests
             Assert.Equal(0, await again.WaitForExitAsync());
 
             // It was that directory the client used (and it trusted bob's key there on first use).
-            Assert.Contains("bob", await File.ReadAllTextAsync(ContactsFile(fresh, server, "alice")), StringComparison.Ordinal);
+            Assert.Contains("bob", await File.ReadAllTextAsync(server.ContactsFile(fresh, "alice")), StringComparison.Ordinal);
         }
         finally
         {
             Directory.Delete(fresh, recursive: true);
         }
     }
-
-    [Fact]
-    public async Task A_changed_key_is_warned_about_and_holds_messages_until_the_user_accepts_it()
-    {
-        await using var server = await ServerProcess.StartAsync();
-        await LogOnOnceAsync(server, "carol");
-        await using var alice = await LogOnAsync(server, "alice");
-        var bob = await LogOnAsync(server, "bob");
-        await using (bob)
-        {
-            // First use: alice's client records bob's key in her state directory.
-            await alice.SendLineAsync("/dm bob before the reset");
-            await alice.ExpectLineAsync("Message sent");
-            await bob.ExpectMessageAsync("[DM] alice: before the reset");
-            await bob.SendLineAsync("/quit");
-            Assert.Equal(0, await bob.WaitForExitAsync());
-        }
-
-        Assert.Contains("\"bob\"", await File.ReadAllTextAsync(ContactsFile(server.ClientStateDirectory, server, "alice")), StringComparison.Ordinal);
-        await server.Process.WaitForStderrAsync(l => l.Contains("bob disconnected", StringComparison.Ordinal));
-
-        // The administrator resets bob's password: his backup no longer opens, so his client makes and publishes a new key
-        // (which is what a server substituting its own key for bob's would look like to alice).
-        var (exit, lines, stderr) = await ParleyProcess.RunAsync("bob-new-password",
-            "user", "reset-password", "bob", "--password-stdin", "--data-dir", server.DataDirectory, "--scram-iterations", "4096");
-        Assert.True(exit == 0, stderr);
-        Assert.Equal(["Reset the password of bob"], lines);
-        await using var newBob = await server.StartClientAsync("bob", "bob-new-password", NoRoom);
-        await newBob.SendLineAsync("Log on");
-        await newBob.ExpectLineAsync("Connected");
-        await newBob.ExpectLineAsync("Warning: Your encryption key backup cannot be opened with this password (was it reset by the administrator?). " +
-            "A new key was made: messages sent to your old key cannot be read, and your contacts will be told your key changed.");
-        await newBob.ExpectLineAsync("You have 1 unread message: alice (1)");
-
-        // alice, still logged on, is told at once (KEYS_CHANGED): she has dealt with bob in this log-on. The next
-        // messages to bob are held rather than sealed to the key bob no longer has.
-        await alice.ExpectLineAsync("*** WARNING: bob's encryption key has CHANGED. ***");
-        await alice.ExpectLineAsync("Someone may be impersonating bob, or bob lost their key (a password reset).");
-        await alice.ExpectLineAsync("Messages to bob are held. Compare safety numbers with /verify bob, then /accept bob to send them.");
-        await alice.SendLineAsync("/dm bob held one 77e2");
-        await alice.ExpectLineAsync("Held, not sent: bob's key changed. /verify bob, then /accept bob to send.");
-        await alice.SendLineAsync("/dm bob held two 77e2");
-        await alice.ExpectLineAsync("Held, not sent: bob's key changed. /verify bob, then /accept bob to send.");
-
-        // Nothing reached the server: a DM to carol sent after them is stored (and confirmed) after anything before it.
-        await SendOfflineAsync(alice, "carol", "sent after the held ones");
-        using (var db = OpenDatabase(server))
-        {
-            Assert.Equal(1L, Query(db, "SELECT COUNT(*) FROM messages WHERE kind = 'dm' AND recipient = 'bob';", r => r.GetInt64(0)).Single());
-        }
-
-        Assert.DoesNotContain(newBob.Lines, l => l.Contains("77e2", StringComparison.Ordinal));
-        await alice.SendLineAsync("/verify bob");
-        await alice.ExpectLineAsync("Safety number for you and bob:");
-        await alice.ExpectLineAsync(SafetyDigits());
-        await alice.ExpectLineAsync(SafetyDigits());
-        await alice.ExpectLineAsync("bob's key CHANGED since you first saw it. If bob reads the same number (/verify alice), type /verify bob yes.");
-
-        // Accepting the new key sends what was held, sealed to it: bob reads both.
-        await alice.SendLineAsync("/accept bob");
-        await alice.ExpectLineAsync("You now trust bob's current key.");
-        await alice.ExpectLineAsync("Message sent");
-        await alice.ExpectLineAsync("Message sent");
-        await newBob.ExpectMessageAsync("[DM] alice: held one 77e2");
-        await newBob.ExpectMessageAsync("[DM] alice: held two 77e2");
-
-        // And from now on the new key is simply trusted.
-        await alice.SendLineAsync("/dm bob after accepting 77e2");
-        await alice.ExpectLineAsync("Message sent");
-        await newBob.ExpectMessageAsync("[DM] alice: after accepting 77e2");
-    }
-
-    [Fact]
-    public async Task Both_users_see_the_same_safety_number_and_can_mark_each_other_verified()
-    {
-        await using var server = await ServerProcess.StartAsync();
-        await LogOnOnceAsync(server, "carol");
-        await using var alice = await LogOnAsync(server, "alice");
-        await using var bob = await LogOnAsync(server, "bob");
-
-        var seenByAlice = await VerifyAsync(alice, "bob", "Compare it with what bob sees (/verify alice) in person or on a call; if it is the same, type /verify bob yes.");
-        var seenByBob = await VerifyAsync(bob, "alice", "Compare it with what alice sees (/verify bob) in person or on a call; if it is the same, type /verify alice yes.");
-        Assert.Equal(seenByAlice, seenByBob);
-
-        // Another pair has another number.
-        var withCarol = await VerifyAsync(alice, "carol", "Compare it with what carol sees (/verify alice) in person or on a call; if it is the same, type /verify carol yes.");
-        Assert.NotEqual(seenByAlice, withCarol);
-
-        // "yes" confirms a number that was shown: bob's has been; a never-shown one is not marked.
-        await bob.SendLineAsync("/verify carol yes");
-        await bob.ExpectLineAsync("Nothing was marked: type /verify carol to see the current safety number first, then compare it.");
-        await alice.SendLineAsync("/verify bob yes");
-        await alice.ExpectLineAsync("bob is verified.");
-        Assert.Equal(seenByAlice, await VerifyAsync(alice, "bob", "bob is verified."));
-    }
-
-    [Fact]
-    public async Task A_direct_message_to_a_user_who_never_logged_on_is_refused_for_want_of_a_key()
-    {
-        await using var server = await ServerProcess.StartAsync();
-        await server.AddUserAsync("bob", "bob-password");
-        await using var alice = await LogOnAsync(server, "alice");
-        await alice.SendLineAsync("/dm bob are you there?");
-        await alice.ExpectLineAsync("bob has no encryption key yet (they have not logged on since signing up); not sent.");
-        await alice.SendLineAsync("/dm nobody are you there?");
-        await alice.ExpectLineAsync("nobody is not a user here; not sent.");
-
-        // Once bob has logged on (and so has a key), the same message goes.
-        await LogOnOnceAsync(server, "bob", add: false);
-        await SendOfflineAsync(alice, "bob", "are you there?");
-    }
-
-    /// <summary>Adds <paramref name="clientId"/> (password "&lt;id&gt;-password"), starts its client with no room and logs it on.</summary>
-    [Fact]
-    public async Task A_damaged_contact_book_turns_encryption_off_loudly_and_blocks_a_password_change_that_would_lose_the_key()
-    {
-        await using var server = await ServerProcess.StartAsync();
-        await LogOnOnceAsync(server, "bob");
-        await LogOnOnceAsync(server, "alice");
-        var contacts = ContactsFile(server.ClientStateDirectory, server, "alice");
-        await File.WriteAllTextAsync(contacts, "{ damaged");
-
-        await using var alice = await LogOnAsync(server, "alice", add: false);
-        var warning = await alice.ExpectLineAsync(new System.Text.RegularExpressions.Regex(
-            @"^Warning: end-to-end encryption is not available \(.*contacts\.json is damaged.*\); chats and direct messages cannot be sent or read\.$"));
-        Assert.NotNull(warning);
-
-        await alice.SendLineAsync("/dm bob should not leave");
-        await alice.ExpectLineAsync(new System.Text.RegularExpressions.Regex(@"^Not sent: end-to-end encryption is not available \(.*\)\.$"));
-
-        // /passwd would leave the key's backup under the old password: refused, and the old password still works.
-        await alice.SendLineAsync("/passwd");
-        await alice.SendLineAsync("a-brand-new-password");
-        await alice.ExpectLineAsync(new System.Text.RegularExpressions.Regex(@"^Your password was not changed: your encryption key is not unlocked \(.*\), so its backup could not be re-wrapped\.$"));
-        Assert.Equal("{ damaged", await File.ReadAllTextAsync(contacts)); // reported, never overwritten
-        await alice.SendLineAsync("/quit");
-        Assert.Equal(0, await alice.WaitForExitAsync());
-
-        File.Delete(contacts);
-        await using var again = await LogOnAsync(server, "alice", add: false);
-        await again.SendLineAsync("/dm bob now it leaves");
-        await again.ExpectLineAsync("Message sent");
-    }
-
-    private static Task<ParleyProcess> LogOnAsync(ServerProcess server, string clientId, bool add = true) =>
-        ScenarioSteps.LogOnAsync(server, clientId, add, NoRoom);
 
     /// <summary>Seed 001's history lines, in order: one session, these senders and texts.</summary>
     private static async Task ExpectHistoryAsync(ParleyProcess client, params (string From, string Text)[] expected)
@@ -414,28 +268,9 @@ public sealed partial class EncryptionScenarioTests
         Assert.Single(sessions);
     }
 
-    /// <summary>/verify <paramref name="peer"/>: its four lines; returns the safety number's two lines of digits.</summary>
-    private static async Task<string> VerifyAsync(ParleyProcess client, string peer, string last)
-    {
-        await client.SendLineAsync($"/verify {peer}");
-        await client.ExpectLineAsync($"Safety number for you and {peer}:");
-        var first = await client.ExpectLineAsync(SafetyDigits());
-        var second = await client.ExpectLineAsync(SafetyDigits());
-        await client.ExpectLineAsync(last);
-        return first.Value + "\n" + second.Value;
-    }
-
     /// <summary>The server's real TCP port, from its ready line (clients are told another when a tap sits in front).</summary>
     private static int TcpPortOf(ServerProcess server) =>
         int.Parse(ReadyTcpPort().Match(server.Process.Lines[0]).Groups[1].Value, CultureInfo.InvariantCulture);
-
-    /// <summary>Where a client keeps <paramref name="clientId"/>'s trusted contacts for this server (ContactBook's layout).</summary>
-    private static string ContactsFile(string stateDirectory, ServerProcess server, string clientId) =>
-        Path.Combine(stateDirectory, $"127.0.0.1_{server.UdpPort.ToString(CultureInfo.InvariantCulture)}", clientId, "contacts.json");
-
-    /// <summary>The server's database, opened beside the running server as its operator could.</summary>
-    private static SqliteConnection OpenDatabase(ServerProcess server) =>
-        OperatorDatabase.Open(Path.Combine(server.DataDirectory, ParleyDatabase.FileName));
 
     private static List<T> Query<T>(SqliteConnection db, string sql, Func<SqliteDataReader, T> read) => OperatorDatabase.Query(db, sql, read);
 
@@ -451,10 +286,6 @@ public sealed partial class EncryptionScenarioTests
     // Seed 001 "Chat History": <session_id> <from: sending client> <chat message>, after seed 004's time.
     [GeneratedRegex("^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} (?<session>[0-9a-f]{8}) from: (?<from>\\S+) (?<text>.*)$")]
     private static partial Regex HistoryLine();
-
-    // /verify: 60 digits in twelve groups of five, six to a line.
-    [GeneratedRegex(@"^  \d{5}( \d{5}){5}$")]
-    private static partial Regex SafetyDigits();
 
     [GeneratedRegex(@" and tcp 127\.0\.0\.1:(\d+);")]
     private static partial Regex ReadyTcpPort();

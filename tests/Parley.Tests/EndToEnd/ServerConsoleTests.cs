@@ -15,8 +15,8 @@ public sealed partial class ServerConsoleTests
     {
         await using var server = await ServerProcess.StartAsync();
         await ExpectAdminSocketLineAsync(server);
-        await using var alice = await LogOnAsync(server, "alice", add: true, "--room=none");
-        await using var bob = await LogOnAsync(server, "bob", add: true, "--room=none");
+        await using var alice = await LogOnWithoutRoomAsync(server, "alice");
+        await using var bob = await LogOnWithoutRoomAsync(server, "bob");
         await alice.SendLineAsync("Chat bob");
         await alice.ExpectLineAsync("Chat started");
         await bob.ExpectLineAsync("Chat started");
@@ -48,7 +48,7 @@ public sealed partial class ServerConsoleTests
 
         // Every message either client was shown is in the history after a restart.
         await using var restarted = await server.RestartAsync();
-        await using var again = await LogOnAsync(restarted, "alice", add: false, "--room=none");
+        await using var again = await LogOnWithoutRoomAsync(restarted, "alice", add: false);
         await again.SendLineAsync("History bob");
         foreach (var (from, text) in new[] { ("alice", "to bob 1"), ("alice", "to bob 2"), ("alice", "to bob 3"), ("bob", "to alice") })
         {
@@ -62,8 +62,8 @@ public sealed partial class ServerConsoleTests
     public async Task Parley_admin_lists_users_broadcasts_and_kicks_one_user_only()
     {
         await using var server = await ServerProcess.StartAsync();
-        await using var alice = await LogOnAsync(server, "alice", add: true, "--room=none");
-        await using var bob = await LogOnAsync(server, "bob", add: true, "--room=none");
+        await using var alice = await LogOnWithoutRoomAsync(server, "alice");
+        await using var bob = await LogOnWithoutRoomAsync(server, "bob");
 
         var users = await AdminAsync(server, "users");
         Assert.Equal(0, users.ExitCode);
@@ -119,13 +119,13 @@ public sealed partial class ServerConsoleTests
         var server = await ServerProcess.StartAsync("--shutdown-timeout", "3600");
         try
         {
-            await using var alice = await LogOnAsync(server, "alice", add: true, "--room=none");
-            await using var bob = await LogOnAsync(server, "bob", add: true, "--room=none");
+            await using var alice = await LogOnWithoutRoomAsync(server, "alice");
+            await using var bob = await LogOnWithoutRoomAsync(server, "bob");
             await alice.SendLineAsync("Chat bob");
             await bob.ExpectLineAsync("Chat started");
 
             // Another writer holds the database: alice's message cannot be committed, so the shutdown waits for it.
-            using var holder = OperatorDatabase.Open(Path.Combine(server.DataDirectory, "parley.db"));
+            using var holder = server.OpenDatabase();
             OperatorDatabase.Query(holder, "BEGIN IMMEDIATE;", _ => 0);
             await alice.SendLineAsync("held up by the disk");
             server.Process.Interrupt();
@@ -151,8 +151,8 @@ public sealed partial class ServerConsoleTests
         using var http = new HttpClient { BaseAddress = new Uri($"http://{endpoint}"), Timeout = ParleyProcess.Timeout };
         Assert.Equal("ok", await http.GetStringAsync("/healthz"));
 
-        await using var alice = await LogOnAsync(server, "alice", add: true, "--room=none");
-        await using var bob = await LogOnAsync(server, "bob", add: true, "--room=none");
+        await using var alice = await LogOnWithoutRoomAsync(server, "alice");
+        await using var bob = await LogOnWithoutRoomAsync(server, "bob");
         await alice.SendLineAsync("Chat bob");
         await bob.ExpectLineAsync("Chat started");
         for (var i = 1; i <= 3; i++)

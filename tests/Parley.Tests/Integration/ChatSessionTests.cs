@@ -182,14 +182,7 @@ public sealed class ChatSessionTests
 
         // Alice sends until bob's socket buffers and queue are full; the server must then cut bob off, not alice.
         using var stop = new CancellationTokenSource(InProcessServer.Timeout);
-        var body = new string('x', 4000);
-        var sending = Task.Run(async () =>
-        {
-            for (var i = 0; i < 20_000 && !stop.IsCancellationRequested; i++)
-            {
-                await alice.SendAsync(new Chat(session, body), stop.Token);
-            }
-        });
+        var sending = alice.FloodAsync(session, 20_000, stop.Token);
 
         EndNotif? end = null;
         while (end is null)
@@ -203,7 +196,7 @@ public sealed class ChatSessionTests
         }
 
         await stop.CancelAsync();
-        await sending.ContinueWith(_ => { }, TaskScheduler.Default);
+        await sending;
         Assert.Equal((session, EndReasons.PeerLeft), (end.SessionId, end.Reason));
         Assert.Contains(server.Logs.Entries, e => e.Text.Contains("bob has not drained its queue for 1 s", StringComparison.Ordinal));
 

@@ -49,12 +49,7 @@ public sealed class EndToEndSessionTests : IDisposable
     {
         await using var server = await InProcessServer.StartAsync();
         server.AddUser("alice", "pw-alice");
-        string first;
-        await using (var connection = await server.LogOnAsync("alice", "pw-alice"))
-        {
-            using var session = await StartAsync(connection, "pw-alice");
-            first = session.PublicKey.Fingerprint;
-        }
+        var first = await LogOnOnceAsync(server, "alice", "pw-alice");
 
         new UserStore(server.Database).SetVerifier("alice", Scram.CreateVerifier("pw-reset", InProcessServer.FastIterations));
         await using var reset = await server.LogOnAsync("alice", "pw-reset");
@@ -73,10 +68,7 @@ public sealed class EndToEndSessionTests : IDisposable
         await using var server = await InProcessServer.StartAsync();
         server.AddUser("alice", "pw-alice");
         server.AddUser("bob", "pw-bob");
-        await using (var bobConnection = await server.LogOnAsync("bob", "pw-bob"))
-        {
-            using var bob = await StartAsync(bobConnection, "pw-bob");
-        }
+        await LogOnOnceAsync(server, "bob", "pw-bob");
 
         await using (var aliceConnection = await server.LogOnAsync("alice", "pw-alice"))
         {
@@ -89,10 +81,7 @@ public sealed class EndToEndSessionTests : IDisposable
 
         // Bob's key is replaced (his password was reset); alice's next run remembers the old one.
         new UserStore(server.Database).SetVerifier("bob", Scram.CreateVerifier("pw-bob-2", InProcessServer.FastIterations));
-        await using (var bobConnection = await server.LogOnAsync("bob", "pw-bob-2"))
-        {
-            using var bob = await StartAsync(bobConnection, "pw-bob-2");
-        }
+        await LogOnOnceAsync(server, "bob", "pw-bob-2");
 
         await using (var aliceConnection = await server.LogOnAsync("alice", "pw-alice"))
         {
@@ -118,12 +107,7 @@ public sealed class EndToEndSessionTests : IDisposable
         await using var server = await InProcessServer.StartAsync();
         server.AddUser("alice", "pw-alice");
         server.AddUser("bob", "pw-bob");
-        string real;
-        await using (var bobConnection = await server.LogOnAsync("bob", "pw-bob"))
-        {
-            using var bob = await StartAsync(bobConnection, "pw-bob");
-            real = bob.PublicKey.Fingerprint;
-        }
+        var real = await LogOnOnceAsync(server, "bob", "pw-bob");
 
         // The operator lists a key of their own, self-signed in bob's name, beside bob's real (current) one.
         using var forged = IdentityKey.Create();
@@ -293,12 +277,7 @@ public sealed class EndToEndSessionTests : IDisposable
     {
         await using var server = await InProcessServer.StartAsync();
         server.AddUser("alice", "pw-alice");
-        string first;
-        await using (var connection = await server.LogOnAsync("alice", "pw-alice"))
-        {
-            using var session = await StartAsync(connection, "pw-alice");
-            first = session.PublicKey.Fingerprint;
-        }
+        var first = await LogOnOnceAsync(server, "alice", "pw-alice");
 
         // The server loses (or withholds) the backup.
         Sql(server, "DELETE FROM key_backups;");
@@ -327,6 +306,14 @@ public sealed class EndToEndSessionTests : IDisposable
         var error = Assert.Throws<ParleyClientException>(() => ContactBook.Open(_state.FullName, "127.0.0.1:5300", "alice"));
         Assert.Contains("damaged", error.Message, StringComparison.Ordinal);
         Assert.Equal("{ not json", await File.ReadAllTextAsync(path));
+    }
+
+    /// <summary>Logs <paramref name="clientId"/> on and starts its end-to-end session once (publishing or unlocking its key); returns the key's fingerprint.</summary>
+    private async Task<string> LogOnOnceAsync(InProcessServer server, string clientId, string password)
+    {
+        await using var connection = await server.LogOnAsync(clientId, password);
+        using var session = await StartAsync(connection, password);
+        return session.PublicKey.Fingerprint;
     }
 
     private Task<EndToEndSession> StartAsync(ParleyConnection connection, string password) =>

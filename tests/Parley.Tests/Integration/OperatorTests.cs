@@ -72,14 +72,7 @@ public sealed class OperatorTests
         await carol.SendAsync(new ChatRequest("dave"));
         var stuck = (await carol.ExpectAsync<ChatStarted>()).SessionId;
         using var stop = new CancellationTokenSource(InProcessServer.Timeout);
-        var body = new string('x', 4000);
-        var flooding = Task.Run(async () =>
-        {
-            for (var i = 0; i < 50_000 && !stop.IsCancellationRequested; i++)
-            {
-                await carol.SendAsync(new Chat(stuck, body), stop.Token);
-            }
-        });
+        var flooding = carol.FloodAsync(stuck, 50_000, stop.Token);
         // Polls the server's state (bounded by the test's timeout) until carol's request has waited for room at dave for
         // 25 polls in a row: dave's socket is full by then, so it waits on; a wait that ends sooner starts the count again.
         var daveOnServer = server.Server.Router.TryGetOnline("dave")!;
@@ -92,7 +85,7 @@ public sealed class OperatorTests
         Assert.Same(stopping, await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(40))));
         await stopping;
         await stop.CancelAsync();
-        await flooding.ContinueWith(_ => { }, TaskScheduler.Default);
+        await flooding;
 
         Assert.Contains(server.Logs.Entries, e => e.Text.Contains("abandoning 1 requests", StringComparison.Ordinal));
 

@@ -125,6 +125,21 @@ internal static class ConnectionExpectations
         return rest;
     }
 
+    /// <summary>
+    /// Sends up to <paramref name="count"/> 4000-byte CHATs into <paramref name="sessionId"/> in the background, as fast as
+    /// the link takes them, until <paramref name="stop"/>; for filling a peer that stopped reading. The task never faults:
+    /// a flood ends when it is stopped or the link closes.
+    /// </summary>
+    public static Task FloodAsync(this ParleyConnection connection, string sessionId, int count, CancellationToken stop) =>
+        Task.Run(async () =>
+        {
+            var body = new string('x', 4000);
+            for (var i = 0; i < count && !stop.IsCancellationRequested; i++)
+            {
+                await connection.SendAsync(new Chat(sessionId, body), stop);
+            }
+        }, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+
     /// <summary>Proves nothing else is queued for us: the server answers a HISTORY_REQ after everything queued before it (PONGs are not surfaced).</summary>
     public static async Task ExpectNothingPendingAsync(this ParleyConnection connection)
     {

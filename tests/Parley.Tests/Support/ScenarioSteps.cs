@@ -21,6 +21,10 @@ internal static class ScenarioSteps
         return client;
     }
 
+    /// <summary>As <see cref="LogOnAsync"/>, with no room joined (--room=none), so only the lines under test are printed.</summary>
+    public static Task<ParleyProcess> LogOnWithoutRoomAsync(ServerProcess server, string clientId, bool add = true) =>
+        LogOnAsync(server, clientId, add, "--room=none");
+
     /// <summary>
     /// Adds <paramref name="clientId"/> (unless <paramref name="add"/> is false) and logs it on once, then off: the
     /// first log-on makes and publishes its encryption key (issue #5), without which nobody can send it a message.

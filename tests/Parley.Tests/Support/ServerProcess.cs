@@ -43,6 +43,14 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         return new ServerProcess(process, dataDirectory, int.Parse(ready.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The server's database, opened beside the running server as its operator could.</summary>
+    public Microsoft.Data.Sqlite.SqliteConnection OpenDatabase() =>
+        OperatorDatabase.Open(Path.Combine(DataDirectory, Storage.ParleyDatabase.FileName));
+
+    /// <summary>Where a client keeps <paramref name="clientId"/>'s trusted contacts for this server (ContactBook's layout).</summary>
+    public string ContactsFile(string stateDirectory, string clientId) =>
+        Path.Combine(stateDirectory, $"127.0.0.1_{UdpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}", clientId, "contacts.json");
+
     public async Task AddUserAsync(string clientId, string password)
     {
         var (exit, lines, stderr) = await ParleyProcess.RunAsync(password,
