@@ -201,7 +201,16 @@ public sealed class ParleyServer : IAsyncDisposable
         _logger.LogInformation("Shutting down ({Reason}): {Clients} clients online",
             _lifetime.StopRequested.IsCompleted ? _lifetime.StopRequested.Result : "disposed", router.Snapshot().Length);
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _maintenance.ConfigureAwait(false);
+        try
+        {
+            // A maintenance pass may be inside a database call that waits for a lock; it must not hold the shutdown.
+            await _maintenance.WaitAsync(drain.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _logger.LogWarning("Shutdown: a maintenance pass was still waiting for the database");
+        }
+
         await _udp.DisposeAsync().ConfigureAwait(false);
         await router.ShutdownAsync(drain.Token, sessions.Token).ConfigureAwait(false);
 
