@@ -56,7 +56,8 @@ internal sealed partial class ChatApp
 
         switch (step)
         {
-            case Seed003Step.PublicMessage when !_rooms.Contains(Rooms.Default):
+            // The JOIN sent at log-on may still be unanswered: the server handles it before this SAY (one link, in order).
+            case Seed003Step.PublicMessage when !_rooms.Contains(Rooms.Default) && !(_autoJoining && joinRoom == Rooms.Default):
                 console.WriteLine($"You are not in {Rooms.Default}; type \"/join {Rooms.Default}\" first. Your message was not sent.");
                 break;
             case Seed003Step.PublicMessage when IsTooLong(connection, line, encrypted: false):
