@@ -76,6 +76,16 @@ public sealed partial class ParleyConnection : IAsyncDisposable
     public static async Task<ParleyConnection> LogOnAsync(ParleyClientOptions options, string clientId, string password,
         CancellationToken cancellationToken = default)
     {
+        using var key = new PasswordKey(password);
+        return await LogOnAsync(options, clientId, key, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The same log-on with a <see cref="PasswordKey"/>: the PBKDF2 cost is paid once per salt, not once per log-on.
+    /// </summary>
+    public static async Task<ParleyConnection> LogOnAsync(ParleyClientOptions options, string clientId, PasswordKey password,
+        CancellationToken cancellationToken = default)
+    {
         var ticket = await UdpLogOn.RunAsync(options, clientId, password, cancellationToken).ConfigureAwait(false);
         return await ConnectAsync(ticket, options, cancellationToken).ConfigureAwait(false);
     }

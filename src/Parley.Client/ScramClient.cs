@@ -12,7 +12,8 @@ namespace Parley.Client;
 /// </summary>
 internal sealed class ScramClient : IDisposable
 {
-    private readonly string _password;
+    private readonly PasswordKey _password;
+    private readonly bool _ownsPassword;
     private readonly EcdhKey _ephemeral = new();
     private Challenge? _challenge;
     private byte[]? _authMessage;
@@ -20,8 +21,14 @@ internal sealed class ScramClient : IDisposable
     private byte[]? _serverKey;
 
     public ScramClient(string clientId, string password)
+        : this(clientId, new PasswordKey(password), ownsPassword: true)
+    {
+    }
+
+    public ScramClient(string clientId, PasswordKey password, bool ownsPassword = false)
     {
         _password = password;
+        _ownsPassword = ownsPassword;
         Hello = new Hello(clientId, Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)), _ephemeral.PublicKeyBase64);
     }
 
@@ -54,7 +61,7 @@ internal sealed class ScramClient : IDisposable
         _challenge = challenge;
         _authMessage = AuthTranscript.AuthMessage(Hello.ClientId, Hello.Nonce, Hello.EphemeralKey,
             challenge.Rand, challenge.Salt, challenge.Iterations, challenge.EphemeralKey);
-        var salted = Scram.SaltedPassword(_password, salt, challenge.Iterations);
+        var salted = _password.SaltedPassword(salt, challenge.Iterations);
         _clientKey = Scram.ClientKey(salted);
         _serverKey = Scram.ServerKey(salted);
         CryptographicOperations.ZeroMemory(salted);
@@ -86,6 +93,11 @@ internal sealed class ScramClient : IDisposable
     public void Dispose()
     {
         _ephemeral.Dispose();
+        if (_ownsPassword)
+        {
+            _password.Dispose();
+        }
+
         if (_clientKey is not null)
         {
             CryptographicOperations.ZeroMemory(_clientKey);

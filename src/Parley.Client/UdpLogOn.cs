@@ -17,7 +17,7 @@ internal sealed record LogOnTicket(IPAddress Address, int TcpPort, string Client
 /// </summary>
 internal static class UdpLogOn
 {
-    public static async Task<LogOnTicket> RunAsync(ParleyClientOptions options, string clientId, string password, CancellationToken cancellationToken)
+    public static async Task<LogOnTicket> RunAsync(ParleyClientOptions options, string clientId, PasswordKey password, CancellationToken cancellationToken)
     {
         if (!ClientIds.IsValid(clientId))
         {

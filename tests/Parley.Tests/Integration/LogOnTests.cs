@@ -20,6 +20,24 @@ public sealed class LogOnTests
     }
 
     [Fact]
+    public async Task One_password_key_logs_on_again_and_again_and_a_wrong_one_still_fails()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "right");
+        using var right = new PasswordKey("right");
+        using var wrong = new PasswordKey("wrong");
+
+        for (var i = 0; i < 3; i++)
+        {
+            await using var alice = await ParleyConnection.LogOnAsync(server.ClientOptions, "alice", right);
+            Assert.Equal("alice", alice.ClientId);
+        }
+
+        var refused = await Assert.ThrowsAsync<ParleyClientException>(() => ParleyConnection.LogOnAsync(server.ClientOptions, "alice", wrong));
+        Assert.Equal(ClientFailure.AuthenticationFailed, refused.Failure);
+    }
+
+    [Fact]
     public async Task A_wrong_password_and_an_unknown_ID_fail_with_the_same_words()
     {
         await using var server = await InProcessServer.StartAsync();

@@ -33,8 +33,11 @@ internal static class RawWire
     }
 
     /// <summary>Runs the UDP phase with the real client code and returns the ticket, without connecting over TCP.</summary>
-    public static Task<LogOnTicket> AuthenticateAsync(InProcessServer server, string clientId, string password) =>
-        UdpLogOn.RunAsync(server.ClientOptions, clientId, password, new CancellationTokenSource(InProcessServer.Timeout).Token);
+    public static async Task<LogOnTicket> AuthenticateAsync(InProcessServer server, string clientId, string password)
+    {
+        using var key = new PasswordKey(password);
+        return await UdpLogOn.RunAsync(server.ClientOptions, clientId, key, new CancellationTokenSource(InProcessServer.Timeout).Token).ConfigureAwait(false);
+    }
 
     /// <summary>One UDP request and its reply (null when nothing comes back within <paramref name="wait"/>).</summary>
     public static async Task<ParleyMessage?> UdpExchangeAsync(Socket socket, IPEndPoint server, ReadOnlyMemory<byte> datagram, TimeSpan? wait = null)

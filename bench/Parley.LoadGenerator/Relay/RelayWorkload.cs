@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using Parley.LoadGenerator.Hosting;
+using Parley.LoadGenerator.Reporting;
+
+namespace Parley.LoadGenerator.Relay;
+
+/// <summary>
+/// The relay workload of issue #8, the same for every <see cref="IRelayTarget"/>: senders take a token, stamp the
+/// body with the time and send; receivers subtract. Closed loop, a delivery gives its sender the token back, so each
+/// keeps <see cref="RelayParameters.Window"/> in flight. Open loop, one 1 ms ticker hands out tokens on schedule and
+/// each body carries its <em>scheduled</em> send time, so a server that falls behind is charged for the wait too
+/// (no coordinated omission). Only deliveries inside the measuring window count; the warm-up lets JIT and pools settle.
+/// </summary>
+internal sealed class RelayWorkload
+{
+    private readonly RelayParameters _parameters;
+    private readonly PairState[] _pairs;
+    private readonly long _start = Stopwatch.GetTimestamp();
+    private long _measureFrom = long.MaxValue;
+    private long _measureUntil = long.MaxValue;
+    private long _strays;
+    private Exception? _failure;
+
+    private RelayWorkload(RelayParameters parameters)
+    {
+        _parameters = parameters;
+        _pairs = new PairState[parameters.Pairs];
+        for (var i = 0; i < _pairs.Length; i++)
+        {
+            _pairs[i] = new PairState(parameters.Rate is null ? parameters.Window : 0);
+        }
+    }
+
+    public static async Task<RunResult> RunAsync(IRelayTarget target, RelayParameters parameters, CancellationToken cancellationToken)
+    {
+        var workload = new RelayWorkload(parameters);
+        var links = await target.ConnectAsync(parameters.Pairs, workload.Delivered, cancellationToken).ConfigureAwait(false);
+        return await workload.MeasureAsync(target, links, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<RunResult> MeasureAsync(IRelayTarget target, IRelayPair[] links, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var senders = links.Select((link, i) => SendLoopAsync(link, i, stop.Token)).ToArray();
+        var ticker = _parameters.Rate is { } rate ? TickAsync(rate, stop.Token) : Task.CompletedTask;
+
+        await Task.Delay(_parameters.Warmup, cancellationToken).ConfigureAwait(false);
+        var pid = target.ServerProcessId;
+        var serverCpu = pid is { } p1 ? ProcessStats.CpuMicros(p1) : 0;
+        var ownCpu = ProcessStats.OwnCpuMicros();
+        var issued = IssuedTotal();
+        Volatile.Write(ref _measureUntil, long.MaxValue);
+        Volatile.Write(ref _measureFrom, Stopwatch.GetTimestamp());
+
+        await Task.Delay(_parameters.Duration, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _measureUntil, Stopwatch.GetTimestamp());
+        var seconds = Stopwatch.GetElapsedTime(_measureFrom, _measureUntil).TotalSeconds;
+        serverCpu = pid is { } p2 ? ProcessStats.CpuMicros(p2) - serverCpu : 0;
+        ownCpu = ProcessStats.OwnCpuMicros() - ownCpu;
+        issued = IssuedTotal() - issued;
+        var rss = pid is { } p3 ? ProcessStats.RssBytes(p3) : 0;
+
+        await stop.CancelAsync().ConfigureAwait(false);
+        // A sender stuck in a write to a server that stopped reading ends when the target closes its sockets.
+        await Task.WhenAny(Task.WhenAll(senders.Append(ticker)), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
+        if (Volatile.Read(ref _failure) is { } failure)
+        {
+            throw new InvalidOperationException($"A {target.Name} sender failed during the run: {failure.Message}", failure);
+        }
+
+        return Result(target, seconds, serverCpu, ownCpu, issued, rss);
+    }
+
+    private RunResult Result(IRelayTarget target, double seconds, double serverCpu, double ownCpu, long issued, long rss)
+    {
+        var delivered = _pairs.Sum(p => p.Latencies.Count);
+        var (p50, p99, p999, max) = LatencySample.Percentiles([.. _pairs.Select(p => p.Latencies)]);
+        var metrics = new Dictionary<string, double>
+        {
+            [MetricNames.Delivered] = delivered,
+            [MetricNames.MessagesPerSecond] = delivered / seconds,
+            [MetricNames.P50Micros] = p50,
+            [MetricNames.P99Micros] = p99,
+            [MetricNames.P999Micros] = p999,
+            [MetricNames.MaxMicros] = max,
+            [MetricNames.GeneratorCpuMicrosPerMessage] = delivered > 0 ? ownCpu / delivered : 0,
+        };
+        if (_parameters.Rate is not null)
+        {
+            metrics[MetricNames.OfferedPerSecond] = issued / seconds;
+        }
+
+        if (target.ServerProcessId is not null)
+        {
+            metrics[MetricNames.ServerCpuMicrosPerMessage] = delivered > 0 ? serverCpu / delivered : 0;
+            metrics[MetricNames.ServerRssBytes] = rss;
+        }
+
+        List<string> notes = [];
+        if (Interlocked.Read(ref _strays) is > 0 and var strays)
+        {
+            notes.Add($"{strays} delivered bodies carried no timestamp of this run");
+        }
+
+        return new RunResult("relay", target.Name, _parameters.ToDictionary(), metrics, notes);
+    }
+
+    private async Task SendLoopAsync(IRelayPair link, int index, CancellationToken cancellationToken)
+    {
+        var pair = _pairs[index];
+        // Open loop: pair i's k-th message is due at (k + i/P) / (rate/P) seconds, so the pairs' sends interleave evenly.
+        var interval = _parameters.Rate is { } rate ? Stopwatch.Frequency * _parameters.Pairs / rate : 0;
+        var phase = interval * index / _parameters.Pairs;
+        long sent = 0;
+        try
+        {
+            while (true)
+            {
+                await pair.Tokens.WaitAsync(cancellationToken).ConfigureAwait(false);
+                var stamp = interval > 0 ? _start + (long)(phase + (sent * interval)) : Stopwatch.GetTimestamp();
+                await link.SendAsync(RelayBody.Create(_parameters.Size, stamp), cancellationToken).ConfigureAwait(false);
+                sent++;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException || cancellationToken.IsCancellationRequested)
+        {
+            // The run is over; a write cut short by closing is expected.
+        }
+        catch (Exception e)
+        {
+            // A sender that fails mid-run would quietly lower the rate; the run is reported as failed instead.
+            Interlocked.CompareExchange(ref _failure, e, null);
+        }
+    }
+
+    /// <summary>Open loop: every millisecond, gives each pair the tokens its schedule says are due by now.</summary>
+    private async Task TickAsync(double rate, CancellationToken cancellationToken)
+    {
+        var perPair = rate / _parameters.Pairs;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1));
+        try
+        {
+            do
+            {
+                var elapsed = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+                for (var i = 0; i < _pairs.Length; i++)
+                {
+                    var due = (long)((elapsed * perPair) + ((double)i / _pairs.Length)) + 1;
+                    if (due > _pairs[i].Issued)
+                    {
+                        _pairs[i].Tokens.Release((int)(due - _pairs[i].Issued));
+                        _pairs[i].Issued = due;
+                    }
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private long IssuedTotal() => _parameters.Rate is null ? 0 : _pairs.Sum(p => Volatile.Read(ref p.Issued));
+
+    /// <summary>Called by the target on the receiver's read loop for each message that arrives.</summary>
+    private void Delivered(int index, string body)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var pair = _pairs[index];
+        if (RelayBody.ReadTimestamp(body) is not { } sent)
+        {
+            Interlocked.Increment(ref _strays);
+        }
+        else if (now >= Volatile.Read(ref _measureFrom) && now <= Volatile.Read(ref _measureUntil))
+        {
+            pair.Latencies.Add(now - sent); // one receiver per pair, so one writer per list
+        }
+
+        if (_parameters.Rate is null)
+        {
+            pair.Tokens.Release();
+        }
+    }
+
+    private sealed class PairState(int initialTokens)
+    {
+        public SemaphoreSlim Tokens { get; } = new(initialTokens);
+
+        public List<long> Latencies { get; } = new(1 << 16);
+
+        /// <summary>Open loop: tokens handed out so far (written by the ticker only).</summary>
+        public long Issued;
+    }
+}
