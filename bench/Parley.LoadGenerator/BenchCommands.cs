@@ -18,7 +18,7 @@ internal static class BenchCommands
 
     public static Command Connections()
     {
-        var command = new Command("connections", "Idle authenticated connections: the server's memory per connection") { O.Connections, O.Warmup, O.Json, O.ServerExe, O.ServerArgs };
+        var command = new Command("connections", "Idle authenticated connections: the server's memory per connection") { O.Connections, O.Warmup, O.Json, O.ServerExe, O.ServerArgs, O.ServerCpus };
         command.SetAction((result, ct) => ReportAsync(result, async report =>
             report.Runs.Add(await ConnectionsWorkload.RunAsync(result.GetValue(O.ServerExe)!, result.GetValue(O.Connections),
                 TimeSpan.FromSeconds(result.GetValue(O.Warmup)), result.GetValue(O.ServerArgs)!, ct).ConfigureAwait(false))));
@@ -29,7 +29,7 @@ internal static class BenchCommands
     {
         var command = new Command("logons", "Full log-ons per second (UDP challenge-response, then TCP CONNECT)")
         {
-            O.Users, O.Concurrency, O.Warmup, O.Duration, O.Json, O.ServerExe, O.ServerArgs,
+            O.Users, O.Concurrency, O.Warmup, O.Duration, O.Json, O.ServerExe, O.ServerArgs, O.ServerCpus,
         };
         command.SetAction((result, ct) => ReportAsync(result, async report =>
             report.Runs.Add(await LogOnsWorkload.RunAsync(result.GetValue(O.ServerExe)!, result.GetValue(O.Users), result.GetValue(O.Concurrency),
@@ -40,7 +40,7 @@ internal static class BenchCommands
 
     public static Command History()
     {
-        var command = new Command("history", "Time for a long conversation's history to reach the client") { O.Messages, O.HistorySize, O.Repeats, O.Json, O.ServerExe, O.ServerArgs };
+        var command = new Command("history", "Time for a long conversation's history to reach the client") { O.Messages, O.HistorySize, O.Repeats, O.Json, O.ServerExe, O.ServerArgs, O.ServerCpus };
         command.SetAction((result, ct) => ReportAsync(result, async report =>
             report.Runs.Add(await HistoryWorkload.RunAsync(result.GetValue(O.ServerExe)!, result.GetValue(O.Messages), result.GetValue(O.HistorySize),
                 result.GetValue(O.Repeats), result.GetValue(O.ServerArgs)!, ct).ConfigureAwait(false))));
@@ -51,7 +51,7 @@ internal static class BenchCommands
     {
         var command = new Command("suite", "Everything docs/PERFORMANCE.md reports, Parley and InspIRCd in one run")
         {
-            O.Pairs, O.Window, O.Size, O.Warmup, O.Duration, O.Connections, O.Json, O.Svg, O.ServerExe, O.ServerArgs, O.InspIrcdConfig,
+            O.Pairs, O.Window, O.Size, O.Warmup, O.Duration, O.Connections, O.Json, O.Svg, O.ServerExe, O.ServerArgs, O.InspIrcdConfig, O.ServerCpus,
         };
         command.SetAction((result, ct) => ReportAsync(result, report => BenchSuite.RunAsync(result, report, ct)));
         return command;
@@ -78,7 +78,7 @@ internal static class BenchCommands
     {
         var command = new Command(name, description)
         {
-            O.Pairs, O.Window, O.Size, O.Rates, O.Warmup, O.Duration, O.Json, O.Svg, O.ServerExe, O.ServerArgs, O.InspIrcdConfig,
+            O.Pairs, O.Window, O.Size, O.Rates, O.Warmup, O.Duration, O.Json, O.Svg, O.ServerExe, O.ServerArgs, O.InspIrcdConfig, O.ServerCpus,
         };
         command.SetAction((result, ct) => ReportAsync(result, async report =>
         {
@@ -111,7 +111,8 @@ internal static class BenchCommands
     /// <summary>Runs <paramref name="work"/>, then prints the table and writes the JSON and the chart if asked.</summary>
     private static async Task<int> ReportAsync(ParseResult result, Func<BenchReport, Task> work)
     {
-        var report = new BenchReport(DateTimeOffset.UtcNow, MachineProbe.Describe(), []);
+        Hosting.CpuPinning.ServerCpus = result.GetValue(O.ServerCpus);
+        var report = new BenchReport(DateTimeOffset.UtcNow, MachineProbe.Describe(), [], Hosting.CpuPinning.ServerCpus);
         try
         {
             await work(report).ConfigureAwait(false);

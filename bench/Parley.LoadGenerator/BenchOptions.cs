@@ -44,6 +44,11 @@ internal static class BenchOptions
         DefaultValueFactory = _ => Path.Combine("..", "shared", "bench", "inspircd.conf"),
     };
 
+    public static readonly Option<string?> ServerCpus = new("--server-cpus")
+    {
+        Description = "Pin every server to these CPUs (taskset -c syntax, e.g. 0); run parley-bench itself under taskset on the others",
+    };
+
     public static readonly Option<int> Connections = new("--connections")
     {
         // 19,000, not the 20,000: this machine caps open files at 20,000 per process (RLIMIT_NOFILE, hard),

@@ -62,22 +62,15 @@ internal sealed partial class ParleyServerHost : IAsyncDisposable
             await prepare(database).ConfigureAwait(false);
         }
 
-        var info = new ProcessStartInfo(executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
         // The server's limits are raised to what the workload needs (every log-on comes from a few loopback
         // addresses); everything else, the history batch size and the queues among it, stays at its default.
         string[] arguments = ["server", "--data-dir", dataDirectory, "--address", "127.0.0.1", "--port", "0", "--console", "off",
             "--admin-socket", "none", "--log-level", "warning", "--max-connections", "30000", "--hello-rate", "100000000",
             "--max-handshakes-per-address", "100000", "--max-pending-handshakes", "100000", "--scram-iterations", "4096", .. extraArguments];
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
+        var info = CpuPinning.StartInfo(executable, arguments);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.RedirectStandardInput = true;
 
         // No user configuration file may change what is measured.
         info.Environment["XDG_CONFIG_HOME"] = Path.Combine(dataDirectory, "config");

@@ -60,14 +60,10 @@ internal sealed class InspIrcdHost : IAsyncDisposable
         }
 
         Directory.CreateDirectory(WorkDirectory);
-        var start = new ProcessStartInfo(executable)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            ArgumentList = { "--runasroot", "--nofork", $"--config={config}" },
-        };
+        var start = Hosting.CpuPinning.StartInfo(executable, ["--runasroot", "--nofork", $"--config={config}"]);
+        start.RedirectStandardInput = true;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {executable}.");
         var host = new InspIrcdHost(process, endPoint);
         try

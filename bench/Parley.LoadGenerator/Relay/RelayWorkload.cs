@@ -145,7 +145,8 @@ internal sealed class RelayWorkload
                 var elapsed = Stopwatch.GetElapsedTime(_start).TotalSeconds;
                 for (var i = 0; i < _pairs.Length; i++)
                 {
-                    var due = (long)((elapsed * perPair) + ((double)i / _pairs.Length)) + 1;
+                    // Message k of pair i is due at (k + i/P) / perPair seconds, so by now floor(elapsed·perPair − i/P) + 1 are.
+                    var due = (long)Math.Floor((elapsed * perPair) - ((double)i / _pairs.Length)) + 1;
                     if (due > _pairs[i].Issued)
                     {
                         _pairs[i].Tokens.Release((int)(due - _pairs[i].Issued));

@@ -9,7 +9,8 @@ namespace Parley.LoadGenerator.Reporting;
 internal sealed record BenchReport(
     [property: JsonPropertyName("started_at")] DateTimeOffset StartedAt,
     [property: JsonPropertyName("machine")] MachineInfo Machine,
-    [property: JsonPropertyName("runs")] List<RunResult> Runs);
+    [property: JsonPropertyName("runs")] List<RunResult> Runs,
+    [property: JsonPropertyName("server_cpus")] string? ServerCpus = null);
 
 /// <summary>Where the figures were taken: they are only comparable on the same machine, in the same run.</summary>
 internal sealed record MachineInfo(

@@ -23,6 +23,11 @@ internal static class ConsoleReport
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"{report.Machine.Cores} cores, {report.Machine.Cpu}; {report.Machine.Os}; {report.Machine.Runtime}");
+        if (report.ServerCpus is { } cpus)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"Servers pinned to CPU {cpus} (taskset)");
+        }
+
         var relay = report.Runs.Where(r => r.Workload == "relay").ToList();
         if (relay.Count > 0)
         {

@@ -15,6 +15,10 @@ internal static class MachineProbe
                 : cpu;
         }
 
-        return new MachineInfo(Environment.ProcessorCount, cpu, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription);
+        // Environment.ProcessorCount counts only the CPUs this process may use, which is one under `taskset -c 1`.
+        var cores = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").Count(l => l.StartsWith("processor", StringComparison.Ordinal))
+            : Environment.ProcessorCount;
+        return new MachineInfo(cores, cpu, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription);
     }
 }
