@@ -15,6 +15,7 @@ internal static class CpuPinning
     public static ProcessStartInfo StartInfo(string executable, IEnumerable<string> arguments)
     {
         var info = new ProcessStartInfo(ServerCpus is null ? executable : "taskset") { UseShellExecute = false };
+        info.Environment.Remove(GeneratorTuning.Variable); // a server runs as it ships, not tuned as the generator is
         if (ServerCpus is { } cpus)
         {
             info.ArgumentList.Add("-c");
