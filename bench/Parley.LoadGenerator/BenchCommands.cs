@@ -97,9 +97,10 @@ internal static class BenchCommands
     {
         var parameters = new RelayParameters(result.GetValue(O.Pairs), result.GetValue(O.Window), size, rate,
             TimeSpan.FromSeconds(result.GetValue(O.Warmup)), TimeSpan.FromSeconds(result.GetValue(O.Duration)));
-        if (parameters.Pairs < 1 || parameters.Window < 1 || parameters.Size < RelayBody.MinimumSize || rate is <= 0)
+        if (parameters.Pairs < 1 || parameters.Window < 1 || parameters.Size < RelayBody.MinimumSize || rate is { } r && !(r > 0 && double.IsFinite(r))
+            || parameters.Duration <= TimeSpan.Zero)
         {
-            throw new ArgumentException($"--pairs and --window must be at least 1, --size at least {RelayBody.MinimumSize}, and --rate above 0.");
+            throw new ArgumentException($"--pairs and --window must be at least 1, --size at least {RelayBody.MinimumSize}, --rate a number above 0 and --duration above 0.");
         }
 
         await using var target = await start(result, parameters.Pairs, cancellationToken).ConfigureAwait(false);
@@ -117,7 +118,8 @@ internal static class BenchCommands
         {
             await work(report).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or Client.ParleyClientException or IOException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or Client.ParleyClientException or IOException or TimeoutException
+            or System.ComponentModel.Win32Exception)
         {
             await Console.Error.WriteLineAsync($"parley-bench: {e.Message}").ConfigureAwait(false);
             return 1;

@@ -41,7 +41,7 @@ internal static class BenchOptions
     public static readonly Option<string> InspIrcdConfig = new("--inspircd-config")
     {
         Description = "InspIRCd configuration to start the IRC server with",
-        DefaultValueFactory = _ => Path.Combine("..", "shared", "bench", "inspircd.conf"),
+        DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "inspircd.conf"),
     };
 
     public static readonly Option<string?> ServerCpus = new("--server-cpus")

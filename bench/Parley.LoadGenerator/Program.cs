@@ -6,7 +6,9 @@ using Parley.LoadGenerator;
 // load the runtime holds methods at tier 0 while any new method is still being compiled (TC_CallCountingDelayMs,
 // 100 ms, times 10 on one CPU), which took longer than the warm-up here (docs/PERFORMANCE.md). So parley-bench runs
 // itself again with the delay off. The servers it starts do not inherit the setting: they run as they ship.
-if (Environment.GetEnvironmentVariable(GeneratorTuning.Variable) is null && Environment.ProcessPath is { } self)
+// Only the apphost is run again: under `dotnet parley-bench.dll` the process path is dotnet's, so it runs untuned.
+if (Environment.GetEnvironmentVariable(GeneratorTuning.Variable) is null && Environment.ProcessPath is { } self
+    && Path.GetFileNameWithoutExtension(self) == "parley-bench")
 {
     var again = new ProcessStartInfo(self) { UseShellExecute = false };
     foreach (var argument in args)

@@ -5,10 +5,10 @@ namespace Parley.Client;
 
 /// <summary>
 /// A password that remembers its last PBKDF2 result (SCRAM's SaltedPassword, RFC 5802 §3), so that logging on again
-/// with the same salt and iteration count costs two HMACs instead of the whole hash. The log-on benchmark (issue #8:
-/// "client keys derived once per user") and a client that logs on again after a dropped link use it.
-/// The cached value opens this account on this server as the password does, so it lives only in memory and
-/// <see cref="Dispose"/> wipes it.
+/// with the same salt and iteration count costs two HMACs instead of the whole hash (issue #8's log-on benchmark:
+/// "client keys derived once per user"). The cached value opens this account on this server as the password does,
+/// so it lives only in memory, in a pinned array the GC never copies, and <see cref="Dispose"/> wipes it. A
+/// derivation runs under the key's lock, so a concurrent log-on with the same key waits for it instead of hashing twice.
 /// </summary>
 public sealed class PasswordKey(string password) : IDisposable
 {
@@ -26,7 +26,10 @@ public sealed class PasswordKey(string password) : IDisposable
             if (_salted is null || _iterations != iterations || !salt.SequenceEqual(_salt))
             {
                 Forget();
-                _salted = Scram.SaltedPassword(password, salt, iterations);
+                var derived = Scram.SaltedPassword(password, salt, iterations);
+                _salted = GC.AllocateArray<byte>(derived.Length, pinned: true);
+                derived.CopyTo(_salted, 0);
+                CryptographicOperations.ZeroMemory(derived);
                 _salt = salt.ToArray();
                 _iterations = iterations;
             }

@@ -45,6 +45,20 @@ internal sealed partial class ParleyServerHost : IAsyncDisposable
         Func<ParleyDatabase, Task>? prepare, CancellationToken cancellationToken)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("parley-bench-").FullName;
+        try
+        {
+            await PrepareAsync(dataDirectory, users, prepare).ConfigureAwait(false);
+            return await LaunchAsync(executable, dataDirectory, extraArguments, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+            throw;
+        }
+    }
+
+    private static async Task PrepareAsync(string dataDirectory, IReadOnlyList<string> users, Func<ParleyDatabase, Task>? prepare)
+    {
         var database = ParleyDatabase.Open(dataDirectory);
         var store = new UserStore(database);
         var verifiers = new ScramVerifier[users.Count];
@@ -62,6 +76,13 @@ internal sealed partial class ParleyServerHost : IAsyncDisposable
             await prepare(database).ConfigureAwait(false);
         }
 
+        // The pooled connections would keep the files open in this process for the rest of the run.
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    private static async Task<ParleyServerHost> LaunchAsync(string executable, string dataDirectory, IEnumerable<string> extraArguments,
+        CancellationToken cancellationToken)
+    {
         // The server's limits are raised to what the workload needs (every log-on comes from a few loopback
         // addresses); everything else, the history batch size and the queues among it, stays at its default.
         string[] arguments = ["server", "--data-dir", dataDirectory, "--address", "127.0.0.1", "--port", "0", "--console", "off",
@@ -75,14 +96,19 @@ internal sealed partial class ParleyServerHost : IAsyncDisposable
         // No user configuration file may change what is measured.
         info.Environment["XDG_CONFIG_HOME"] = Path.Combine(dataDirectory, "config");
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {executable}.");
-        var errors = new System.Text.StringBuilder();
+        // Only the last lines are kept, for the error message: an overloaded server may warn for hours.
+        var errors = new Queue<string>();
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is { } line)
             {
                 lock (errors)
                 {
-                    errors.AppendLine(line);
+                    errors.Enqueue(line);
+                    if (errors.Count > 20)
+                    {
+                        errors.Dequeue();
+                    }
                 }
             }
         };
@@ -103,13 +129,21 @@ internal sealed partial class ParleyServerHost : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            // Not ready in time: reported below with what it said.
+        }
+        catch
+        {
+            // The run was cancelled: the server must not outlive it.
+            process.Kill();
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
         }
 
         process.Kill();
         await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
         lock (errors)
         {
-            throw new InvalidOperationException($"The server did not start: {errors}".TrimEnd());
+            throw new InvalidOperationException($"The server did not start: {string.Join(Environment.NewLine, errors)}".TrimEnd());
         }
     }
 

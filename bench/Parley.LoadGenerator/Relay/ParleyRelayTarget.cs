@@ -33,13 +33,8 @@ internal sealed class ParleyRelayTarget : IRelayTarget
         var result = new IRelayPair[pairs];
         await Parallel.ForAsync(0, pairs, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
         {
-            var sender = await ParleyConnection.LogOnAsync(options, Sender(i), ParleyServerHost.Password, ct).ConfigureAwait(false);
-            var receiver = await ParleyConnection.LogOnAsync(options, Receiver(i), ParleyServerHost.Password, ct).ConfigureAwait(false);
-            lock (_connections)
-            {
-                _connections.Add(sender);
-                _connections.Add(receiver);
-            }
+            var sender = await LogOnAsync(options, Sender(i), ct).ConfigureAwait(false);
+            var receiver = await LogOnAsync(options, Receiver(i), ct).ConfigureAwait(false);
 
             await sender.SendAsync(new ChatRequest(Receiver(i)), ct).ConfigureAwait(false);
             var started = await WaitForAsync<ChatStarted>(sender, ct).ConfigureAwait(false);
@@ -58,9 +53,27 @@ internal sealed class ParleyRelayTarget : IRelayTarget
 
     public async ValueTask DisposeAsync()
     {
-        await Task.WhenAll(_connections.Select(c => c.DisposeAsync().AsTask())).ConfigureAwait(false);
-        await Task.WhenAll(_readers).ConfigureAwait(false);
-        await _host.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_connections.Select(c => c.DisposeAsync().AsTask())).ConfigureAwait(false);
+            await Task.WhenAll(_readers).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _host.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Logs one user on and keeps the connection for disposal at once, so a failure later in setup leaks nothing.</summary>
+    private async Task<ParleyConnection> LogOnAsync(ParleyClientOptions options, string clientId, CancellationToken cancellationToken)
+    {
+        var connection = await ParleyConnection.LogOnAsync(options, clientId, ParleyServerHost.Password, cancellationToken).ConfigureAwait(false);
+        lock (_connections)
+        {
+            _connections.Add(connection);
+        }
+
+        return connection;
     }
 
     /// <summary>How the benchmark's clients reach the server: loopback, no direct-call listener, patient with a loaded machine.</summary>

@@ -15,7 +15,7 @@ internal sealed class RelayWorkload
 {
     private readonly RelayParameters _parameters;
     private readonly PairState[] _pairs;
-    private readonly long _start = Stopwatch.GetTimestamp();
+    private long _start;
     private long _measureFrom = long.MaxValue;
     private long _measureUntil = long.MaxValue;
     private long _strays;
@@ -41,6 +41,9 @@ internal sealed class RelayWorkload
     private async Task<RunResult> MeasureAsync(IRelayTarget target, IRelayPair[] links, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The open-loop schedule starts now, with every pair connected: a schedule running through the log-ons would
+        // start the run with a backlog the warm-up might not drain.
+        _start = Stopwatch.GetTimestamp();
         var senders = links.Select((link, i) => SendLoopAsync(link, i, stop.Token)).ToArray();
         var ticker = _parameters.Rate is { } rate ? TickAsync(rate, stop.Token) : Task.CompletedTask;
 
@@ -73,8 +76,23 @@ internal sealed class RelayWorkload
 
     private RunResult Result(IRelayTarget target, double seconds, double serverCpu, double ownCpu, long issued, long rss)
     {
-        var delivered = _pairs.Sum(p => p.Latencies.Count);
-        var (p50, p99, p999, max) = LatencySample.Percentiles([.. _pairs.Select(p => p.Latencies)]);
+        // Receivers keep running until the target closes; each list is copied under its lock.
+        var samples = _pairs.Select(p =>
+        {
+            lock (p.Latencies)
+            {
+                return p.Latencies.ToList();
+            }
+        }).ToArray();
+        var delivered = samples.Sum(l => l.Count);
+        if (samples.Count(l => l.Count == 0) is > 0 and var stalled)
+        {
+            // A pair whose receiver lost its link, or whose messages the server refused, delivers nothing and would
+            // quietly lower the rate.
+            throw new InvalidOperationException($"{stalled} of {_pairs.Length} {target.Name} pairs delivered nothing in the measured window.");
+        }
+
+        var (p50, p99, p999, max) = LatencySample.Percentiles(samples);
         var metrics = new Dictionary<string, double>
         {
             [MetricNames.Delivered] = delivered,
@@ -97,6 +115,15 @@ internal sealed class RelayWorkload
         }
 
         List<string> notes = [];
+        // Environment.ProcessorCount is the CPUs this process may use (one under taskset). A generator using nearly
+        // all of them measured itself, not the server: the figure is then a lower bound on the server's.
+        var generatorLoad = ownCpu / (seconds * 1_000_000 * Environment.ProcessorCount);
+        metrics["generator_cpu_share"] = generatorLoad;
+        if (generatorLoad >= 0.9)
+        {
+            notes.Add($"the load generator used {generatorLoad:P0} of its CPUs: {target.Name}'s msg/s is a lower bound");
+        }
+
         if (Interlocked.Read(ref _strays) is > 0 and var strays)
         {
             notes.Add($"{strays} delivered bodies carried no timestamp of this run");
@@ -174,7 +201,10 @@ internal sealed class RelayWorkload
         }
         else if (now >= Volatile.Read(ref _measureFrom) && now <= Volatile.Read(ref _measureUntil))
         {
-            pair.Latencies.Add(now - sent); // one receiver per pair, so one writer per list
+            lock (pair.Latencies)
+            {
+                pair.Latencies.Add(now - sent);
+            }
         }
 
         if (_parameters.Rate is null)

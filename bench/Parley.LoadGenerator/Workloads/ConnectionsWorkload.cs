@@ -20,6 +20,11 @@ internal static class ConnectionsWorkload
     public static async Task<RunResult> RunAsync(string executable, int count, TimeSpan settle, IEnumerable<string> serverArguments,
         CancellationToken cancellationToken)
     {
+        if (count < 10)
+        {
+            throw new ArgumentException("--connections must be at least 10.");
+        }
+
         var users = Enumerable.Range(0, count).Select(i => $"c{i}").ToArray();
         await using var host = await ParleyServerHost.StartAsync(executable, users, serverArguments, null, cancellationToken).ConfigureAwait(false);
         var idle = ProcessStats.RssBytes(host.ProcessId);
@@ -38,8 +43,8 @@ internal static class ConnectionsWorkload
             var metrics = new Dictionary<string, double>
             {
                 [MetricNames.Connections] = count - lost,
-                [MetricNames.RssBytesPerConnection] = (atAll - atTenth) / (double)(count - tenth),
-                ["rss_bytes_per_connection_total"] = (atAll - idle) / (double)count,
+                [MetricNames.RssBytesPerConnection] = (atAll - atTenth) / (double)(count - tenth - lost),
+                ["rss_bytes_per_connection_total"] = (atAll - idle) / (double)(count - lost),
                 [MetricNames.ServerRssBytes] = atAll,
                 ["server_rss_bytes_idle"] = idle,
                 [MetricNames.Failures] = lost,

@@ -26,6 +26,11 @@ internal static class HistoryWorkload
         await using var connection = await ParleyConnection.LogOnAsync(ParleyRelayTarget.ClientOptions(host), Reader, ParleyServerHost.Password,
             cancellationToken).ConfigureAwait(false);
 
+        if (messages < 1 || repeats < 1)
+        {
+            throw new ArgumentException("--messages and --repeats must be at least 1.");
+        }
+
         var times = new List<double>();
         // The first request also pays for JIT and a cold page cache; it is run, then left out.
         for (var run = 0; run <= repeats; run++)
@@ -33,6 +38,7 @@ internal static class HistoryWorkload
             var started = Stopwatch.GetTimestamp();
             await connection.SendAsync(new HistoryReq(Peer), cancellationToken).ConfigureAwait(false);
             var received = 0;
+            var complete = false;
             await foreach (var message in connection.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (message is HistoryResp)
@@ -46,8 +52,14 @@ internal static class HistoryWorkload
                         throw new InvalidOperationException($"History returned {received} messages (HISTORY_END said {end.Count}), not {messages}.");
                     }
 
+                    complete = true;
                     break;
                 }
+            }
+
+            if (!complete)
+            {
+                throw new InvalidOperationException($"The link closed ({connection.CloseReason}) after {received} of {messages} history messages.");
             }
 
             if (run > 0)

@@ -18,7 +18,13 @@ internal static class LogOnsWorkload
     public static async Task<RunResult> RunAsync(string executable, int users, int concurrency, TimeSpan warmup, TimeSpan duration,
         IEnumerable<string> serverArguments, CancellationToken cancellationToken)
     {
-        users = Math.Max(users, concurrency);
+        if (users < 1 || concurrency < 1 || duration <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("--users, --concurrency and --duration must be above 0.");
+        }
+
+        // Loop j logs on users j, j + C, j + 2C...: disjoint only when the count is a multiple of C.
+        users = (users + concurrency - 1) / concurrency * concurrency;
         var ids = Enumerable.Range(0, users).Select(i => $"l{i}").ToArray();
         var keys = ids.Select(_ => new PasswordKey(ParleyServerHost.Password)).ToArray();
         await using var host = await ParleyServerHost.StartAsync(executable, ids, serverArguments, null, cancellationToken).ConfigureAwait(false);
@@ -42,15 +48,16 @@ internal static class LogOnsWorkload
                         Interlocked.Increment(ref completed);
                     }
                 }
-                catch (ParleyClientException)
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
+                }
+                catch (Exception)
+                {
+                    // Any failure counts (a refusal, a timeout, a lost link); the loop goes on with its next user.
                     if (Volatile.Read(ref measuring))
                     {
                         Interlocked.Increment(ref failures);
                     }
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
                 }
             }
         }, CancellationToken.None)).ToArray();
