@@ -32,6 +32,16 @@ internal sealed partial class ParleyServerHost : IAsyncDisposable
 
     public string DataDirectory => _dataDirectory;
 
+    /// <summary>How the benchmark's clients reach this server: loopback, no direct-call listener, patient with a loaded machine.</summary>
+    public Client.ParleyClientOptions ClientOptions(IPAddress? local = null) => new()
+    {
+        Host = UdpEndPoint.Address.ToString(),
+        Port = UdpEndPoint.Port,
+        ListenPort = -1,
+        LocalAddress = local,
+        UdpTimeout = TimeSpan.FromSeconds(30),
+    };
+
     /// <summary>The executable started when the command line names none: the <c>parley</c> built beside this tool.</summary>
     public static string DefaultExecutable => Path.Combine(AppContext.BaseDirectory, "parley");
 

@@ -29,7 +29,7 @@ internal sealed class ParleyRelayTarget : IRelayTarget
 
     public async Task<IRelayPair[]> ConnectAsync(int pairs, Action<int, string> delivered, CancellationToken cancellationToken)
     {
-        var options = ClientOptions(_host);
+        var options = _host.ClientOptions();
         var result = new IRelayPair[pairs];
         await Parallel.ForAsync(0, pairs, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
         {
@@ -75,16 +75,6 @@ internal sealed class ParleyRelayTarget : IRelayTarget
 
         return connection;
     }
-
-    /// <summary>How the benchmark's clients reach the server: loopback, no direct-call listener, patient with a loaded machine.</summary>
-    public static ParleyClientOptions ClientOptions(ParleyServerHost host, System.Net.IPAddress? local = null) => new()
-    {
-        Host = host.UdpEndPoint.Address.ToString(),
-        Port = host.UdpEndPoint.Port,
-        ListenPort = -1,
-        LocalAddress = local,
-        UdpTimeout = TimeSpan.FromSeconds(30),
-    };
 
     private static string Sender(int i) => $"s{i}";
 

@@ -1,7 +1,6 @@
 using System.Net;
 using Parley.Client;
 using Parley.LoadGenerator.Hosting;
-using Parley.LoadGenerator.Relay;
 using Parley.LoadGenerator.Reporting;
 
 namespace Parley.LoadGenerator.Workloads;
@@ -63,7 +62,7 @@ internal static class ConnectionsWorkload
         Parallel.ForAsync(from, to, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var local = new IPAddress([127, 0, 0, (byte)(1 + (i / ConnectionsPerAddress))]);
-            connections[i] = await ParleyConnection.LogOnAsync(ParleyRelayTarget.ClientOptions(host, local), users[i], ParleyServerHost.Password, ct)
+            connections[i] = await ParleyConnection.LogOnAsync(host.ClientOptions(local), users[i], ParleyServerHost.Password, ct)
                 .ConfigureAwait(false);
         });
 }

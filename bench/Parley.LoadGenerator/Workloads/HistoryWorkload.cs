@@ -23,7 +23,7 @@ internal static class HistoryWorkload
     {
         await using var host = await ParleyServerHost.StartAsync(executable, [Reader, Peer], serverArguments,
             database => Fill(database, messages, size), cancellationToken).ConfigureAwait(false);
-        await using var connection = await ParleyConnection.LogOnAsync(ParleyRelayTarget.ClientOptions(host), Reader, ParleyServerHost.Password,
+        await using var connection = await ParleyConnection.LogOnAsync(host.ClientOptions(), Reader, ParleyServerHost.Password,
             cancellationToken).ConfigureAwait(false);
 
         if (messages < 1 || repeats < 1)

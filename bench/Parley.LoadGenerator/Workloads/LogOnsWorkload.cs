@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Parley.Client;
 using Parley.LoadGenerator.Hosting;
-using Parley.LoadGenerator.Relay;
 using Parley.LoadGenerator.Reporting;
 
 namespace Parley.LoadGenerator.Workloads;
@@ -28,7 +27,7 @@ internal static class LogOnsWorkload
         var ids = Enumerable.Range(0, users).Select(i => $"l{i}").ToArray();
         var keys = ids.Select(_ => new PasswordKey(ParleyServerHost.Password)).ToArray();
         await using var host = await ParleyServerHost.StartAsync(executable, ids, serverArguments, null, cancellationToken).ConfigureAwait(false);
-        var options = ParleyRelayTarget.ClientOptions(host);
+        var options = host.ClientOptions();
         long completed = 0;
         long failures = 0;
         var measuring = false;
