@@ -106,22 +106,8 @@ internal sealed partial class ParleyServerHost : IAsyncDisposable
         // No user configuration file may change what is measured.
         info.Environment["XDG_CONFIG_HOME"] = Path.Combine(dataDirectory, "config");
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {executable}.");
-        // Only the last lines are kept, for the error message: an overloaded server may warn for hours.
-        var errors = new Queue<string>();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line)
-            {
-                lock (errors)
-                {
-                    errors.Enqueue(line);
-                    if (errors.Count > 20)
-                    {
-                        errors.Dequeue();
-                    }
-                }
-            }
-        };
+        var errors = new OutputTail(20);
+        process.ErrorDataReceived += (_, e) => errors.Add(e.Data);
         process.BeginErrorReadLine();
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -151,10 +137,7 @@ internal sealed partial class ParleyServerHost : IAsyncDisposable
 
         process.Kill();
         await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-        lock (errors)
-        {
-            throw new InvalidOperationException($"The server did not start: {string.Join(Environment.NewLine, errors)}".TrimEnd());
-        }
+        throw new InvalidOperationException($"The server did not start: {errors}".TrimEnd());
     }
 
     public async ValueTask DisposeAsync()

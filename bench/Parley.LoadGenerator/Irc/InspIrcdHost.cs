@@ -23,7 +23,7 @@ internal sealed class InspIrcdHost : IAsyncDisposable
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
     private readonly Process _process;
-    private readonly Queue<string> _output = new();
+    private readonly Hosting.OutputTail _output = new(OutputLinesKept);
     private int _disposed;
 
     private InspIrcdHost(Process process, IPEndPoint endPoint)
@@ -80,9 +80,8 @@ internal sealed class InspIrcdHost : IAsyncDisposable
 
     private async Task WaitUntilListeningAsync(CancellationToken cancellationToken)
     {
-        // Both pipes are read to the end and all but the last lines dropped, so a chatty server never blocks on a full pipe.
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.OutputDataReceived += (_, e) => _output.Add(e.Data);
+        _process.ErrorDataReceived += (_, e) => _output.Add(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         _process.StandardInput.Close();
@@ -93,7 +92,7 @@ internal sealed class InspIrcdHost : IAsyncDisposable
             if (_process.HasExited)
             {
                 throw new InvalidOperationException(
-                    $"InspIRCd exited with code {_process.ExitCode} before listening on {EndPoint} (see also {WorkDirectory}/inspircd.log):\n{RecentOutput()}");
+                    $"InspIRCd exited with code {_process.ExitCode} before listening on {EndPoint} (see also {WorkDirectory}/inspircd.log):\n{_output}");
             }
 
             if (await AcceptsAsync(EndPoint, cancellationToken).ConfigureAwait(false))
@@ -104,7 +103,7 @@ internal sealed class InspIrcdHost : IAsyncDisposable
             if (Stopwatch.GetTimestamp() > deadline)
             {
                 throw new TimeoutException(
-                    $"InspIRCd (pid {ProcessId}) did not accept connections on {EndPoint} within {StartTimeout.TotalSeconds:0} s:\n{RecentOutput()}");
+                    $"InspIRCd (pid {ProcessId}) did not accept connections on {EndPoint} within {StartTimeout.TotalSeconds:0} s:\n{_output}");
             }
 
             await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
@@ -190,30 +189,5 @@ internal sealed class InspIrcdHost : IAsyncDisposable
         return KnownLocations
             .Concat(path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(directory => Path.Combine(directory, "inspircd")))
             .FirstOrDefault(File.Exists);
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.Enqueue(line);
-            if (_output.Count > OutputLinesKept)
-            {
-                _output.Dequeue();
-            }
-        }
-    }
-
-    private string RecentOutput()
-    {
-        lock (_output)
-        {
-            return string.Join('\n', _output);
-        }
     }
 }
