@@ -74,6 +74,30 @@ public sealed record ParleyServerOptions
     /// <summary>Open TCP connections at once.</summary>
     public int MaxConnections { get; init; } = 10_000;
 
+    /// <summary>
+    /// TCP connections that have not yet sent a valid CONNECT, at once (issue #9: slowloris). Past it a new connection
+    /// gets SERVER_BUSY and is closed at once, so half-open connections cannot take every slot of
+    /// <see cref="MaxConnections"/>; each one also has only <see cref="ConnectTimeout"/> to finish.
+    /// </summary>
+    public int MaxUnauthenticatedConnections { get; init; } = 1000;
+
+    /// <summary>
+    /// Messages one connection may send per second, sustained (issue #9: a token bucket refilled at this rate). Every
+    /// frame counts, PING included. A client past it gets ERROR RATE_LIMITED and is disconnected.
+    /// </summary>
+    public int MessagesPerSecond { get; init; } = 100;
+
+    /// <summary>The token bucket's size: messages a connection may send at once before <see cref="MessagesPerSecond"/> applies.</summary>
+    public int MessageBurst { get; init; } = 500;
+
+    /// <summary>
+    /// Bytes waiting to be sent to one client: its queued messages (estimated, <c>Connections/OutboundSize.cs</c>) and
+    /// those written but not yet taken by the socket. A client that stops reading passes it and is disconnected as a
+    /// slow consumer, its queue dropped, without holding up anyone who sends to it; requests of its own wait while it
+    /// is over half, as they do for <see cref="OutboundQueueCapacity"/>.
+    /// </summary>
+    public int MaxPendingOutboundBytes { get; init; } = 1024 * 1024;
+
     /// <summary>Messages queued for one client; a client that falls this far behind is disconnected.</summary>
     public int OutboundQueueCapacity { get; init; } = 1024;
 
@@ -212,6 +236,10 @@ public sealed record ParleyServerOptions
         Check(MaxDatagramBytes >= 768, "--max-datagram-bytes must be at least 768 (a SIGNUP is up to about 700 bytes).");
         Check(OutboundQueueCapacity >= 16, "--outbound-queue must be at least 16.");
         Check(MaxConnections >= 1, "--max-connections must be at least 1.");
+        Check(MaxUnauthenticatedConnections >= 1, "--max-unauthenticated must be at least 1.");
+        Check(MessagesPerSecond >= 1 && MessageBurst >= 1, "--message-rate and --message-burst must be at least 1.");
+        // Below half the limit a reply may still be queued; a frame on top of that must not cross the whole limit.
+        Check(MaxPendingOutboundBytes >= 2L * MaxFrameBytes, $"--max-pending-bytes must be at least 2 × --max-frame-bytes ({2L * MaxFrameBytes}).");
         Check(MaxPendingHandshakes >= 1, "--max-pending-handshakes must be at least 1.");
         Check(MaxPendingHandshakesPerAddress >= 1, "--max-handshakes-per-address must be at least 1.");
         // CONNECTED announces these in whole seconds, so each must be at least one. The upper bounds keep every timer

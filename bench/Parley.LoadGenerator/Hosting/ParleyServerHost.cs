@@ -94,10 +94,12 @@ internal sealed partial class ParleyServerHost : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         // The server's limits are raised to what the workload needs (every log-on comes from a few loopback
-        // addresses); everything else, the history batch size and the queues among it, stays at its default.
+        // addresses, a relay sender outruns any person's message rate, a log-on storm keeps many connections owing
+        // CONNECT); everything else, the history batch size and the queues among it, stays at its default.
         string[] arguments = ["server", "--data-dir", dataDirectory, "--address", "127.0.0.1", "--port", "0", "--console", "off",
             "--admin-socket", "none", "--log-level", "warning", "--max-connections", "30000", "--hello-rate", "100000000",
-            "--max-handshakes-per-address", "100000", "--max-pending-handshakes", "100000", "--scram-iterations", "4096", .. extraArguments];
+            "--max-handshakes-per-address", "100000", "--max-pending-handshakes", "100000", "--scram-iterations", "4096",
+            "--message-rate", "1000000", "--message-burst", "1000000", "--max-unauthenticated", "30000", .. extraArguments];
         var info = CpuPinning.StartInfo(executable, arguments);
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;

@@ -19,11 +19,32 @@ internal sealed class ChatConnectionHandler(
     Messaging.RoomRegistry rooms, Accounts.KeyDirectory keyDirectory, Hosting.ServerMetrics metrics, ILogger<ChatConnectionHandler> logger)
     : ConnectionHandler
 {
+    private int _unauthenticated;
+
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         metrics.Accepted();
         using var channel = new MessageChannel(connection.Transport, options.MaxFrameBytes, metrics);
-        var keys = await AcceptConnectAsync(connection, channel).ConfigureAwait(false);
+        SessionKeys? keys;
+
+        // Issue #9 (slowloris): connections still owing their CONNECT are counted apart, so idle or dribbling ones
+        // can hold at most this many slots and each only for the connect timeout; logged-on clients never wait on them.
+        if (Interlocked.Increment(ref _unauthenticated) > options.MaxUnauthenticatedConnections)
+        {
+            Interlocked.Decrement(ref _unauthenticated);
+            await RefuseAsync(channel, ErrorCodes.ServerBusy, "Too many connections are logging on at once; try again shortly.", connection).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            keys = await AcceptConnectAsync(connection, channel).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _unauthenticated);
+        }
+
         if (keys is null)
         {
             return;

@@ -47,6 +47,11 @@ internal sealed partial class ClientConnection
             catch (ProtocolException e)
             {
                 _logger.LogInformation("{ClientId} sent a bad frame: {Code}", ClientId, e.Code);
+                if (IsFlooding())
+                {
+                    return;
+                }
+
                 if (e.Fatal)
                 {
                     Close("protocol violation: " + e.Code, new Error(e.Code, e.Message));
@@ -75,6 +80,11 @@ internal sealed partial class ClientConnection
                 return;
             }
 
+            if (IsFlooding())
+            {
+                return;
+            }
+
             var now = Environment.TickCount64;
             Volatile.Write(ref _lastAlive, now);
             if (message is not Ping)
@@ -87,6 +97,24 @@ internal sealed partial class ClientConnection
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Takes a token for the frame just read (issue #9); a client with none left has sent faster than
+    /// <see cref="ParleyServerOptions.MessagesPerSecond"/> for longer than its burst allows, and is told and closed.
+    /// Bad frames count too, so a flood of junk costs the same as a flood of requests.
+    /// </summary>
+    private bool IsFlooding()
+    {
+        if (_rate.TryTake(Environment.TickCount64))
+        {
+            return false;
+        }
+
+        _logger.LogInformation("{ClientId} sent more than {Rate} messages a second; disconnected", ClientId, _options.MessagesPerSecond);
+        Close("message rate exceeded", new Error(ErrorCodes.RateLimited,
+            $"You sent more than {_options.MessagesPerSecond} messages a second (bursts of {_options.MessageBurst} allowed); you are disconnected."));
+        return true;
     }
 
     /// <summary>LISTEN (issue #6): remembered for LOOKUP_REPLY; nothing is answered.</summary>

@@ -33,12 +33,14 @@ internal sealed partial class ClientConnection
     private readonly CancellationTokenSource _closing = new();
     private readonly CancellationTokenSource _stopReading = new();
     private readonly CancellationTokenSource _abandonRequest = new();
+    private readonly MessageRate _rate;
     private readonly TaskCompletionSource _readingStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _closeReason;
     private long _lastAlive = Environment.TickCount64;
     private long _lastActivity = Environment.TickCount64;
     private TaskCompletionSource _roomSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _reserved;
+    private long _pendingBytes;
     private int _waitingForRoom;
     private long _generation;
     private int _listenPort;
@@ -58,6 +60,7 @@ internal sealed partial class ClientConnection
         _router = router;
         _options = options;
         _logger = logger;
+        _rate = new MessageRate(options.MessagesPerSecond, options.MessageBurst, Environment.TickCount64);
         _outbound = Channel.CreateBounded<ParleyMessage>(new BoundedChannelOptions(options.OutboundQueueCapacity)
         {
             SingleReader = true,
@@ -109,20 +112,38 @@ internal sealed partial class ClientConnection
     /// <summary>Messages waiting in the outbound queue (the metrics' <c>parley.outbound.queue.depth</c>).</summary>
     public int QueuedCount => _outbound.Reader.Count;
 
+    /// <summary>Estimated bytes queued for this client or written but not yet flushed to its socket (<see cref="ParleyServerOptions.MaxPendingOutboundBytes"/>).</summary>
+    public long PendingBytes => Volatile.Read(ref _pendingBytes);
+
     /// <summary>Requests (this client's or others') waiting for room in this client's queue now; counted only while waiting.</summary>
     internal int WaitingForRoom => Volatile.Read(ref _waitingForRoom);
 
     /// <summary>
     /// Queues a message caused by someone else (a relayed CHAT, END_NOTIF, CHAT_STARTED) without waiting, so no
-    /// one waits on this client. A client whose queue is full is too slow to keep and is closed.
+    /// one waits on this client. A client whose queue is full, in messages or in bytes, is too slow to keep and is
+    /// closed; its queue goes with it.
     /// </summary>
     public bool TryEnqueue(ParleyMessage message)
     {
+        var size = OutboundSize.Estimate(message);
+        if (Interlocked.Add(ref _pendingBytes, size) > _options.MaxPendingOutboundBytes)
+        {
+            Interlocked.Add(ref _pendingBytes, -size);
+            if (CloseReason is null)
+            {
+                _logger.LogInformation("{ClientId} has {Bytes} bytes waiting to be sent; disconnected as too slow", ClientId, PendingBytes);
+            }
+
+            Close($"slow consumer: over {_options.MaxPendingOutboundBytes} bytes pending");
+            return false;
+        }
+
         if (_outbound.Writer.TryWrite(message))
         {
             return true;
         }
 
+        Interlocked.Add(ref _pendingBytes, -size);
         Close($"outbound queue full: {_outbound.Reader.Count} queued, dropping a {message.GetType().Name}");
         return false;
     }
@@ -136,7 +157,7 @@ internal sealed partial class ClientConnection
     public async ValueTask ReplyAsync(ParleyMessage message, CancellationToken cancellationToken)
     {
         await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
-        if (!_outbound.Writer.TryWrite(message))
+        if (!TryEnqueue(message))
         {
             throw new ChannelClosedException();
         }
@@ -197,9 +218,9 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        if (notice is not null)
+        if (notice is not null && _outbound.Writer.TryWrite(notice))
         {
-            _outbound.Writer.TryWrite(notice);
+            Interlocked.Add(ref _pendingBytes, OutboundSize.Estimate(notice));
         }
 
         _closing.Cancel();
@@ -263,7 +284,8 @@ internal sealed partial class ClientConnection
         {
             // Read the signal before the count: a flush between the two completes the signal we hold.
             var flushed = Volatile.Read(ref _roomSignal);
-            if (_outbound.Reader.Count + Volatile.Read(ref _reserved) < _options.OutboundQueueCapacity / 2 || CloseReason is not null)
+            if ((_outbound.Reader.Count + Volatile.Read(ref _reserved) < _options.OutboundQueueCapacity / 2
+                    && Volatile.Read(ref _pendingBytes) < _options.MaxPendingOutboundBytes / 2) || CloseReason is not null)
             {
                 return;
             }
@@ -287,8 +309,12 @@ internal sealed partial class ClientConnection
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                // A batch's bytes stay pending until its flush completes: a peer that stops reading holds the flush
+                // (the pipe pauses), so what sits in the pipe keeps counting against its limit.
+                long batchBytes = 0;
                 while (reader.TryRead(out var message))
                 {
+                    batchBytes += OutboundSize.Estimate(message);
                     try
                     {
                         _channel.Write(message);
@@ -301,6 +327,7 @@ internal sealed partial class ClientConnection
                 }
 
                 await _channel.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                Interlocked.Add(ref _pendingBytes, -batchBytes);
 
                 // A completed flush means the link still takes data, so the client counts as alive even while its
                 // PINGs wait unread behind a long history replay. A dead peer stops this once its buffers are full.

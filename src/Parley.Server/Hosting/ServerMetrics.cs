@@ -87,8 +87,10 @@ internal sealed class ServerMetrics : IFrameMeter
         _bytesSent = Meter.CreateCounter<long>("parley.bytes.sent", "By", "Bytes of whole frames written on the chat port, headers included");
         Meter.CreateObservableGauge("parley.history.queue.depth", () => history.QueuedCount, "{item}",
             "Messages, receipts and barriers waiting for the history writer");
-        Meter.CreateObservableGauge("parley.outbound.queue.depth", OutboundDepth, "{message}",
+        Meter.CreateObservableGauge("parley.outbound.queue.depth", () => SumOverClients(static c => c.QueuedCount), "{message}",
             "Messages waiting in the outbound queues of all logged-on clients");
+        Meter.CreateObservableGauge("parley.outbound.pending.bytes", () => SumOverClients(static c => c.PendingBytes), "By",
+            "Bytes waiting to be sent to all logged-on clients: queued messages (estimated) and unflushed writes");
     }
 
     /// <summary>This server's meter; the Prometheus exporter listens to this instance only.</summary>
@@ -139,15 +141,15 @@ internal sealed class ServerMetrics : IFrameMeter
     private (int Online, int Sessions) Counts() => Volatile.Read(ref _router)?.Counts() ?? default;
 
     /// <summary>Walks the online clients at collection time (scrape rate), so the send path keeps no shared total.</summary>
-    private long OutboundDepth()
+    private long SumOverClients(Func<Connections.ClientConnection, long> measure)
     {
-        long depth = 0;
+        long total = 0;
         foreach (var client in Volatile.Read(ref _router)?.Snapshot() ?? [])
         {
-            depth += client.QueuedCount;
+            total += measure(client);
         }
 
-        return depth;
+        return total;
     }
 
     private static KeyValuePair<string, object?>[] Tags(string key, params string[] values) =>

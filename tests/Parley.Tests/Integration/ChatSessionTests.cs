@@ -170,7 +170,14 @@ public sealed class ChatSessionTests
     [Fact]
     public async Task A_peer_that_stops_reading_is_disconnected_and_its_partner_is_told()
     {
-        await using var server = await InProcessServer.StartAsync(o => o with { OutboundQueueCapacity = 16, SlowConsumerTimeout = TimeSpan.FromSeconds(1) });
+        // Alice's flood must reach bob's queue, not her own rate limit.
+        await using var server = await InProcessServer.StartAsync(o => o with
+        {
+            OutboundQueueCapacity = 16,
+            SlowConsumerTimeout = TimeSpan.FromSeconds(1),
+            MessagesPerSecond = 1_000_000,
+            MessageBurst = 1_000_000,
+        });
         server.AddUser("alice", "pw");
         server.AddUser("bob", "pw");
 

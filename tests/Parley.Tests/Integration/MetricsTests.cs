@@ -157,7 +157,7 @@ public sealed class MetricsTests
     }
 
     /// <summary>GET /metrics, parsed into series (name with labels, as written) and values.</summary>
-    private static async Task<Dictionary<string, double>> ScrapeAsync(HttpClient http, InProcessServer server)
+    internal static async Task<Dictionary<string, double>> ScrapeAsync(HttpClient http, InProcessServer server)
     {
         var endPoint = server.Server.MetricsEndPoint!;
         var text = await http.GetStringAsync(new Uri($"http://{endPoint}/metrics"), Timeout());

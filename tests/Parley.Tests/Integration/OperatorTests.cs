@@ -58,6 +58,8 @@ public sealed class OperatorTests
             OutboundQueueCapacity = 16,
             SlowConsumerTimeout = TimeSpan.FromSeconds(80),
             ShutdownTimeout = TimeSpan.FromSeconds(4),
+            MessagesPerSecond = 1_000_000, // carol's flood must reach dave's queue, not her own rate limit
+            MessageBurst = 1_000_000,
         });
         await using var alice = await server.AddAndLogOnAsync("alice");
         await using var bob = await server.AddAndLogOnAsync("bob");

@@ -116,15 +116,29 @@ public sealed class ServerOptionsTests
     [InlineData("--hello-rate")]
     [InlineData("--signup-rate")]
     [InlineData("--max-tracked-addresses")]
+    [InlineData("--max-unauthenticated")]
+    [InlineData("--message-rate")]
+    [InlineData("--message-burst")]
     public void A_rate_limit_of_zero_is_refused_naming_its_flag(string flag)
     {
         var options = flag switch
         {
             "--hello-rate" => Defaults with { HellosPerMinutePerAddress = 0 },
             "--signup-rate" => Defaults with { SignUpsPerHourPerAddress = 0 },
+            "--max-unauthenticated" => Defaults with { MaxUnauthenticatedConnections = 0 },
+            "--message-rate" => Defaults with { MessagesPerSecond = 0 },
+            "--message-burst" => Defaults with { MessageBurst = 0 },
             _ => Defaults with { MaxTrackedAddresses = 0 },
         };
         Assert.Contains(flag, Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_pending_bytes_of_a_client_must_hold_two_frames()
+    {
+        var options = Defaults with { MaxFrameBytes = 100_000, MaxPendingOutboundBytes = 199_999 };
+        Assert.Contains("--max-pending-bytes must be at least 2 × --max-frame-bytes (200000)", Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+        (options with { MaxPendingOutboundBytes = 200_000 }).Validate();
     }
 
     [Fact]
