@@ -171,8 +171,9 @@ internal sealed class HandshakeService(
     {
         if (_answered.TryGetValue(response.Rand, out var answered))
         {
-            // A retransmission of the RESPONSE we already evaluated gets the same bytes back; anything else is a replay.
-            return answered.Proof == response.Proof ? answered.Reply : Stale();
+            // A retransmission of the RESPONSE we already evaluated gets the same bytes back, for challenge-timeout
+            // after the evaluation (§3.7) even if maintenance has not yet removed the entry; anything else is a replay.
+            return answered.Proof == response.Proof && time.GetElapsedTime(answered.At) < options.ChallengeTimeout ? answered.Reply : Stale();
         }
 
         if (!_pending.TryRemove(response.Rand, out var pending))

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace Parley.Tests.Support;
 
@@ -9,13 +8,8 @@ namespace Parley.Tests.Support;
 /// </summary>
 internal sealed class LossyUdpProxy : IAsyncDisposable
 {
-    private readonly Socket _front = RawWire.UdpSocket();
-    private readonly Socket _back = RawWire.UdpSocket();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _up;
-    private readonly Task _down;
+    private readonly UdpRelay _relay;
     private readonly int _dropEvery;
-    private EndPoint? _client;
     private int _upCount;
     private int _downCount;
     private int _dropped;
@@ -23,44 +17,14 @@ internal sealed class LossyUdpProxy : IAsyncDisposable
     public LossyUdpProxy(IPEndPoint server, int dropEvery)
     {
         _dropEvery = dropEvery;
-        _up = Task.Run(async () =>
-        {
-            var buffer = new byte[65536];
-            while (!_stop.IsCancellationRequested)
-            {
-                var r = await _front.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
-                _client = r.RemoteEndPoint;
-                if (!Drop(ref _upCount))
-                {
-                    await _back.SendToAsync(buffer.AsMemory(0, r.ReceivedBytes), server, _stop.Token);
-                }
-            }
-        });
-        _down = Task.Run(async () =>
-        {
-            var buffer = new byte[65536];
-            while (!_stop.IsCancellationRequested)
-            {
-                var r = await _back.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
-                if (!Drop(ref _downCount) && _client is not null)
-                {
-                    await _front.SendToAsync(buffer.AsMemory(0, r.ReceivedBytes), _client, _stop.Token);
-                }
-            }
-        });
+        _relay = new UdpRelay(server, d => Drop(ref _upCount) ? null : d, d => Drop(ref _downCount) ? null : d);
     }
 
-    public int Port => ((IPEndPoint)_front.LocalEndPoint!).Port;
+    public int Port => _relay.Port;
 
     public int Dropped => Volatile.Read(ref _dropped);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _front.Dispose();
-        _back.Dispose();
-        await Task.WhenAll(_up, _down).ContinueWith(_ => { }, TaskScheduler.Default);
-    }
+    public ValueTask DisposeAsync() => _relay.DisposeAsync();
 
     private bool Drop(ref int counter)
     {

@@ -17,6 +17,7 @@ internal sealed class TcpTap : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<MemoryStream> _captures = [];
     private readonly List<Socket> _sockets = [];
+    private readonly List<(Socket Server, SemaphoreSlim Writing)> _upstreams = [];
     private readonly List<Task> _pumps = [];
     private readonly Task _accepting;
     private readonly IPAddress? _source;
@@ -53,6 +54,33 @@ internal sealed class TcpTap : IAsyncDisposable
             {
                 return [.. _captures.Select(c => c.ToArray())];
             }
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="bytes"/> to the server on forwarded connection <paramref name="connection"/> (0 is the
+    /// first): an attacker on the path injecting into a live stream. It never lands inside a chunk the tap forwards;
+    /// call it while the client is idle, so that it lands between two of the client's records.
+    /// </summary>
+    public async Task InjectAsync(int connection, byte[] bytes)
+    {
+        (Socket Server, SemaphoreSlim Writing) upstream;
+        lock (_gate)
+        {
+            upstream = _upstreams[connection];
+        }
+
+        await upstream.Writing.WaitAsync(_stop.Token);
+        try
+        {
+            for (var sent = 0; sent < bytes.Length;)
+            {
+                sent += await upstream.Server.SendAsync(bytes.AsMemory(sent), SocketFlags.None, _stop.Token);
+            }
+        }
+        finally
+        {
+            upstream.Writing.Release();
         }
     }
 
@@ -138,22 +166,27 @@ internal sealed class TcpTap : IAsyncDisposable
 
             var up = new MemoryStream();
             var down = new MemoryStream();
+            var writing = new SemaphoreSlim(1, 1);
             lock (_gate)
             {
                 _captures.Add(up);
                 _captures.Add(down);
                 _sockets.Add(client);
                 _sockets.Add(server);
-                _pumps.Add(PumpAsync(client, server, up));
-                _pumps.Add(PumpAsync(server, client, down));
+                _upstreams.Add((server, writing));
+                _pumps.Add(PumpAsync(client, server, up, writing));
+                _pumps.Add(PumpAsync(server, client, down, new SemaphoreSlim(1, 1)));
             }
 
             Interlocked.Increment(ref _connections);
         }
     }
 
-    /// <summary>Copies <paramref name="from"/> to <paramref name="to"/>, recording each chunk before forwarding it.</summary>
-    private async Task PumpAsync(Socket from, Socket to, MemoryStream record)
+    /// <summary>
+    /// Copies <paramref name="from"/> to <paramref name="to"/>, recording each chunk before forwarding it whole, under
+    /// <paramref name="writing"/> so that an injection never lands inside a chunk.
+    /// </summary>
+    private async Task PumpAsync(Socket from, Socket to, MemoryStream record, SemaphoreSlim writing)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -172,9 +205,17 @@ internal sealed class TcpTap : IAsyncDisposable
                     record.Write(buffer, 0, n);
                 }
 
-                for (var sent = 0; sent < n;)
+                await writing.WaitAsync(_stop.Token);
+                try
                 {
-                    sent += await to.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None, _stop.Token);
+                    for (var sent = 0; sent < n;)
+                    {
+                        sent += await to.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None, _stop.Token);
+                    }
+                }
+                finally
+                {
+                    writing.Release();
                 }
             }
         }
