@@ -82,21 +82,29 @@ public sealed record ParleyServerOptions
     public int MaxUnauthenticatedConnections { get; init; } = 1000;
 
     /// <summary>
+    /// <see cref="MaxUnauthenticatedConnections"/> for one source address (IPv6 per /64): one host cannot take every
+    /// slot and so keep everyone else from logging on.
+    /// </summary>
+    public int MaxUnauthenticatedPerAddress { get; init; } = 16;
+
+    /// <summary>
     /// Messages one connection may send per second, sustained (issue #9: a token bucket refilled at this rate). Every
     /// frame counts, PING included. A client past it gets ERROR RATE_LIMITED and is disconnected.
     /// </summary>
     public int MessagesPerSecond { get; init; } = 100;
 
     /// <summary>The token bucket's size: messages a connection may send at once before <see cref="MessagesPerSecond"/> applies.</summary>
-    public int MessageBurst { get; init; } = 500;
+    public int MessageBurst { get; init; } = 100;
 
     /// <summary>
-    /// Bytes waiting to be sent to one client: its queued messages (estimated, <c>Connections/OutboundSize.cs</c>) and
-    /// those written but not yet taken by the socket. A client that stops reading passes it and is disconnected as a
-    /// slow consumer, its queue dropped, without holding up anyone who sends to it; requests of its own wait while it
-    /// is over half, as they do for <see cref="OutboundQueueCapacity"/>.
+    /// Bytes waiting to be sent to one client: its queued messages (estimated, <c>Connections/OutboundSize.cs</c>),
+    /// places reserved for relays to it, and what is written but not yet taken by the socket. Replies to its own
+    /// requests and relays to it wait while it is over half, as they do for <see cref="OutboundQueueCapacity"/>; a room
+    /// line or notice, which never waits, that would pass it disconnects the client as a slow consumer, its queue
+    /// dropped. The default holds a whole <see cref="MessageBurst"/> of the largest room lines, escaped, with room to
+    /// spare, so one sender's burst cannot cut off a member who reads.
     /// </summary>
-    public int MaxPendingOutboundBytes { get; init; } = 1024 * 1024;
+    public int MaxPendingOutboundBytes { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>Messages queued for one client; a client that falls this far behind is disconnected.</summary>
     public int OutboundQueueCapacity { get; init; } = 1024;
@@ -236,7 +244,7 @@ public sealed record ParleyServerOptions
         Check(MaxDatagramBytes >= 768, "--max-datagram-bytes must be at least 768 (a SIGNUP is up to about 700 bytes).");
         Check(OutboundQueueCapacity >= 16, "--outbound-queue must be at least 16.");
         Check(MaxConnections >= 1, "--max-connections must be at least 1.");
-        Check(MaxUnauthenticatedConnections >= 1, "--max-unauthenticated must be at least 1.");
+        Check(MaxUnauthenticatedConnections >= 1 && MaxUnauthenticatedPerAddress >= 1, "--max-unauthenticated and --max-unauthenticated-per-address must be at least 1.");
         Check(MessagesPerSecond >= 1 && MessageBurst >= 1, "--message-rate and --message-burst must be at least 1.");
         // Below half the limit a reply may still be queued; a frame on top of that must not cross the whole limit.
         Check(MaxPendingOutboundBytes >= 2L * MaxFrameBytes, $"--max-pending-bytes must be at least 2 × --max-frame-bytes ({2L * MaxFrameBytes}).");

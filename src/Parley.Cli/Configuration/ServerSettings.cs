@@ -77,6 +77,8 @@ internal static class ServerSettings
         Number("max-connections", "Open TCP connections at once", D.MaxConnections, (o, v) => o with { MaxConnections = v }),
         Number("max-unauthenticated", "TCP connections at once that have not yet sent CONNECT; past it new ones get SERVER_BUSY",
             D.MaxUnauthenticatedConnections, (o, v) => o with { MaxUnauthenticatedConnections = v }),
+        Number("max-unauthenticated-per-address", "Of those, how many one source address (IPv6: one /64) may have",
+            D.MaxUnauthenticatedPerAddress, (o, v) => o with { MaxUnauthenticatedPerAddress = v }),
         Number("message-rate", "Messages one connection may send per second, sustained; a flood gets RATE_LIMITED and is disconnected",
             D.MessagesPerSecond, (o, v) => o with { MessagesPerSecond = v }),
         Number("message-burst", "Messages one connection may send at once before --message-rate applies", D.MessageBurst, (o, v) => o with { MessageBurst = v }),

@@ -70,7 +70,8 @@ internal sealed class AddressRateLimiter(int capacity, TimeSpan period, int maxA
         bucket.Updated = now;
     }
 
-    private static IPAddress Key(IPAddress address)
+    /// <summary>The address a limit counts <paramref name="address"/> under: IPv4 as is (mapped ones unmapped), IPv6 by its /64.</summary>
+    internal static IPAddress Key(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
         {

@@ -19,7 +19,7 @@ internal sealed class ChatConnectionHandler(
     Messaging.RoomRegistry rooms, Accounts.KeyDirectory keyDirectory, Hosting.ServerMetrics metrics, ILogger<ChatConnectionHandler> logger)
     : ConnectionHandler
 {
-    private int _unauthenticated;
+    private readonly ConnectionGate _logOns = new(options.MaxUnauthenticatedConnections, options.MaxUnauthenticatedPerAddress);
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -28,11 +28,14 @@ internal sealed class ChatConnectionHandler(
         SessionKeys? keys;
 
         // Issue #9 (slowloris): connections still owing their CONNECT are counted apart, so idle or dribbling ones
-        // can hold at most this many slots and each only for the connect timeout; logged-on clients never wait on them.
-        if (Interlocked.Increment(ref _unauthenticated) > options.MaxUnauthenticatedConnections)
+        // hold a bounded number of slots, each only for the connect timeout; logged-on clients never wait on them.
+        var source = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address ?? System.Net.IPAddress.None;
+        if (!_logOns.TryEnter(source))
         {
-            Interlocked.Decrement(ref _unauthenticated);
-            await RefuseAsync(channel, ErrorCodes.ServerBusy, "Too many connections are logging on at once; try again shortly.", connection).ConfigureAwait(false);
+            // Debug, not Information: whoever fills the slots must not also fill the log. The accepted-connections
+            // counter still shows the attempts.
+            logger.LogDebug("Refused connection {ConnectionId}: too many connections owe CONNECT", connection.ConnectionId);
+            await RefuseAsync(channel, ErrorCodes.ServerBusy, "Too many connections are logging on at once; try again shortly.", connection, log: false).ConfigureAwait(false);
             return;
         }
 
@@ -42,7 +45,7 @@ internal sealed class ChatConnectionHandler(
         }
         finally
         {
-            Interlocked.Decrement(ref _unauthenticated);
+            _logOns.Exit(source);
         }
 
         if (keys is null)
@@ -116,9 +119,13 @@ internal sealed class ChatConnectionHandler(
         return keys;
     }
 
-    private async Task RefuseAsync(MessageChannel channel, string code, string text, ConnectionContext connection)
+    private async Task RefuseAsync(MessageChannel channel, string code, string text, ConnectionContext connection, bool log = true)
     {
-        logger.LogInformation("Refused connection {ConnectionId}: {Code}", connection.ConnectionId, code);
+        if (log)
+        {
+            logger.LogInformation("Refused connection {ConnectionId}: {Code}", connection.ConnectionId, code);
+        }
+
         try
         {
             await channel.SendAsync(new Error(code, text), connection.ConnectionClosed).ConfigureAwait(false);

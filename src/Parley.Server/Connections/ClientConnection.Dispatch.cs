@@ -80,7 +80,7 @@ internal sealed partial class ClientConnection
                 return;
             }
 
-            if (IsFlooding())
+            if (!(message is DmAck or Read && TryTakeReceipt()) && IsFlooding())
             {
                 return;
             }

@@ -29,7 +29,7 @@ internal sealed partial class ClientConnection
     private readonly Hosting.ServerMetrics _metrics;
     private readonly ParleyServerOptions _options;
     private readonly ILogger _logger;
-    private readonly Channel<ParleyMessage> _outbound;
+    private readonly Channel<Outbound> _outbound;
     private readonly CancellationTokenSource _closing = new();
     private readonly CancellationTokenSource _stopReading = new();
     private readonly CancellationTokenSource _abandonRequest = new();
@@ -41,6 +41,7 @@ internal sealed partial class ClientConnection
     private TaskCompletionSource _roomSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _reserved;
     private long _pendingBytes;
+    private int _receiptsOwed;
     private int _waitingForRoom;
     private long _generation;
     private int _listenPort;
@@ -61,7 +62,7 @@ internal sealed partial class ClientConnection
         _options = options;
         _logger = logger;
         _rate = new MessageRate(options.MessagesPerSecond, options.MessageBurst, Environment.TickCount64);
-        _outbound = Channel.CreateBounded<ParleyMessage>(new BoundedChannelOptions(options.OutboundQueueCapacity)
+        _outbound = Channel.CreateBounded<Outbound>(new BoundedChannelOptions(options.OutboundQueueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full (TryEnqueue); ReplyAsync waits for room first.
@@ -120,8 +121,8 @@ internal sealed partial class ClientConnection
 
     /// <summary>
     /// Queues a message caused by someone else (a relayed CHAT, END_NOTIF, CHAT_STARTED) without waiting, so no
-    /// one waits on this client. A client whose queue is full, in messages or in bytes, is too slow to keep and is
-    /// closed; its queue goes with it.
+    /// one waits on this client. A client whose queue is full, in messages or in bytes, is too slow to keep: it is
+    /// cut off at once, and its queue goes with it.
     /// </summary>
     public bool TryEnqueue(ParleyMessage message)
     {
@@ -134,18 +135,46 @@ internal sealed partial class ClientConnection
                 _logger.LogInformation("{ClientId} has {Bytes} bytes waiting to be sent; disconnected as too slow", ClientId, PendingBytes);
             }
 
-            Close($"slow consumer: over {_options.MaxPendingOutboundBytes} bytes pending");
+            CutOff($"slow consumer: over {_options.MaxPendingOutboundBytes} bytes pending");
             return false;
         }
 
-        if (_outbound.Writer.TryWrite(message))
+        if (_outbound.Writer.TryWrite(new Outbound(message, size)))
         {
+            if (message is Dm)
+            {
+                Interlocked.Increment(ref _receiptsOwed);
+            }
+
             return true;
         }
 
         Interlocked.Add(ref _pendingBytes, -size);
-        Close($"outbound queue full: {_outbound.Reader.Count} queued, dropping a {message.GetType().Name}");
+        CutOff($"outbound queue full: {_outbound.Reader.Count} queued, dropping a {message.GetType().Name}");
         return false;
+    }
+
+    /// <summary>
+    /// Whether a DM_ACK or READ just received answers a DM this client was sent (issue #9): those are the client's
+    /// duty, not its choice, so they do not count against its message rate while DMs it has not yet answered remain;
+    /// otherwise two senders, each within their own rate, could get the recipient disconnected for acknowledging.
+    /// </summary>
+    internal bool TryTakeReceipt()
+    {
+        if (Interlocked.Decrement(ref _receiptsOwed) >= 0)
+        {
+            return true;
+        }
+
+        Interlocked.Increment(ref _receiptsOwed);
+        return false;
+    }
+
+    /// <summary>Closes a client that cannot keep up, and drops its link now: there is no last word to wait for.</summary>
+    private void CutOff(string reason)
+    {
+        Close(reason);
+        _context.Abort(new ConnectionAbortedException(reason));
     }
 
     /// <summary>
@@ -170,7 +199,7 @@ internal sealed partial class ClientConnection
     /// turns of its send loop. A peer that has not made room within <see cref="ParleyServerOptions.SlowConsumerTimeout"/>
     /// has stopped reading: it is disconnected, which ends its session and frees the sender.
     /// </summary>
-    public async ValueTask ReserveRelayAsync(CancellationToken cancellationToken)
+    public async ValueTask ReserveRelayAsync(int bytes, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.SlowConsumerTimeout);
@@ -181,23 +210,29 @@ internal sealed partial class ClientConnection
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             _logger.LogInformation("{ClientId} has not drained its queue for {Seconds} s", ClientId, _options.SlowConsumerTimeout.TotalSeconds);
-            Close("slow consumer");
+            CutOff("slow consumer");
         }
 
         Interlocked.Increment(ref _reserved);
+        Interlocked.Add(ref _pendingBytes, bytes);
     }
 
-    /// <summary>Delivers a relay whose place was reserved with <see cref="ReserveRelayAsync"/>.</summary>
-    public bool TryEnqueueReserved(ParleyMessage message)
+    /// <summary>
+    /// Delivers a relay whose place, and <paramref name="reservedBytes"/>, were reserved with <see cref="ReserveRelayAsync"/>:
+    /// the reservation is exchanged for the message's own estimate.
+    /// </summary>
+    public bool TryEnqueueReserved(ParleyMessage message, int reservedBytes)
     {
         Interlocked.Decrement(ref _reserved);
+        Interlocked.Add(ref _pendingBytes, -reservedBytes);
         return TryEnqueue(message);
     }
 
     /// <summary>Gives back a reservation whose message will not come (it failed to store), waking anyone waiting for room.</summary>
-    public void ReleaseReservation()
+    public void ReleaseReservation(int reservedBytes)
     {
         Interlocked.Decrement(ref _reserved);
+        Interlocked.Add(ref _pendingBytes, -reservedBytes);
         SignalRoom();
     }
 
@@ -218,9 +253,14 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        if (notice is not null && _outbound.Writer.TryWrite(notice))
+        if (notice is not null)
         {
-            Interlocked.Add(ref _pendingBytes, OutboundSize.Estimate(notice));
+            var size = OutboundSize.Estimate(notice);
+            Interlocked.Add(ref _pendingBytes, size);
+            if (!_outbound.Writer.TryWrite(new Outbound(notice, size)))
+            {
+                Interlocked.Add(ref _pendingBytes, -size);
+            }
         }
 
         _closing.Cancel();
@@ -312,9 +352,10 @@ internal sealed partial class ClientConnection
                 // A batch's bytes stay pending until its flush completes: a peer that stops reading holds the flush
                 // (the pipe pauses), so what sits in the pipe keeps counting against its limit.
                 long batchBytes = 0;
-                while (reader.TryRead(out var message))
+                while (reader.TryRead(out var entry))
                 {
-                    batchBytes += OutboundSize.Estimate(message);
+                    var message = entry.Message;
+                    batchBytes += entry.Bytes;
                     try
                     {
                         _channel.Write(message);
@@ -340,4 +381,7 @@ internal sealed partial class ClientConnection
             Close("send failed");
         }
     }
+
+    /// <summary>A queued message and the bytes it was counted at (<see cref="OutboundSize"/>), given back once it is flushed.</summary>
+    private readonly record struct Outbound(ParleyMessage Message, int Bytes);
 }

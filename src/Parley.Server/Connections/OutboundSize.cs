@@ -4,11 +4,11 @@ namespace Parley.Server.Connections;
 
 /// <summary>
 /// What a queued message will cost once framed, estimated without serializing it (the send loop serializes each
-/// message once, straight into the socket's pipe). The estimate is the length of its variable parts — the text of a
+/// message once, straight into the socket's pipe). The estimate is the JSON size of its variable parts — the text of a
 /// CHAT, DM, SAY, history line or notice, or the entries of a list — plus a fixed allowance for the JSON around them,
-/// the frame header and the record's tag. End-to-end bodies are base64, one byte per character, so for the messages
-/// that fill a slow client's queue (issue #9) the estimate is close; a room line of non-ASCII text is undercounted by
-/// at most its UTF-8 expansion.
+/// the frame header and the record's tag. A character the serializer escapes (System.Text.Json's default encoder
+/// writes non-ASCII, control, HTML-sensitive characters and <c>+</c> as <c>\uXXXX</c>) counts six bytes, so the
+/// estimate is never below the frame: PROTOCOL §8.1 sizes max-message-bytes for the same worst case.
 /// </summary>
 internal static class OutboundSize
 {
@@ -17,12 +17,12 @@ internal static class OutboundSize
 
     public static int Estimate(ParleyMessage message) => Overhead + message switch
     {
-        Chat c => c.Message.Length + c.SessionId.Length,
-        Dm d => d.Message.Length + (d.Id?.Length ?? 0),
-        HistoryResp h => h.Message.Length + h.SessionId.Length,
-        Say s => s.Message.Length + s.Room.Length,
-        Notice n => n.Text.Length,
-        Error e => e.Text.Length,
+        Chat c => Text(c.Message) + c.SessionId.Length,
+        Dm d => Text(d.Message) + Text(d.Id),
+        HistoryResp h => Text(h.Message) + h.SessionId.Length,
+        Say s => Text(s.Message) + s.Room.Length,
+        Notice n => Text(n.Text),
+        Error e => Text(e.Text),
 
         // The per-entry sizes are the same bounds ParleyServerOptions uses to fit these lists in one frame.
         ListResp l => 64 * l.Users.Count,
@@ -31,4 +31,24 @@ internal static class OutboundSize
         Connected c => 64 * (c.Unread?.Length ?? 0),
         _ => 0,
     };
+
+    /// <summary>Bytes of <paramref name="text"/> as a JSON string body: one per plain ASCII character, six per escaped one.</summary>
+    private static int Text(string? text)
+    {
+        if (text is null)
+        {
+            return 0;
+        }
+
+        var bytes = text.Length;
+        foreach (var c in text)
+        {
+            if (c is < ' ' or > '~' or '"' or '\\' or '<' or '>' or '&' or '\'' or '+' or '`')
+            {
+                bytes += 5;
+            }
+        }
+
+        return bytes;
+    }
 }

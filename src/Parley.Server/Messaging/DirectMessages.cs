@@ -107,22 +107,23 @@ internal sealed class DirectMessages
         var stored = new StoredMessage("", from.ClientId, to, dm.Message, _time.GetUtcNow().ToUnixTimeMilliseconds()) { Kind = MessageKinds.Direct };
         ClientConnection? reservedFrom = null;
         ClientConnection? reservedRecipient = null;
+        var deliveryBytes = OutboundSize.Estimate(dm); // at least the delivery's: the same text, an ID no longer
         try
         {
-            await from.ReserveRelayAsync(cancellationToken).ConfigureAwait(false);
+            await from.ReserveRelayAsync(DeliverOnCommit.SentBytes, cancellationToken).ConfigureAwait(false);
             reservedFrom = from;
             if (recipient is not null)
             {
-                await recipient.ReserveRelayAsync(cancellationToken).ConfigureAwait(false);
+                await recipient.ReserveRelayAsync(deliveryBytes, cancellationToken).ConfigureAwait(false);
                 reservedRecipient = recipient;
             }
 
-            await _writer.AppendAsync(stored, new DeliverOnCommit(this, from, reservedRecipient, dm.Id ?? ""), cancellationToken).ConfigureAwait(false);
+            await _writer.AppendAsync(stored, new DeliverOnCommit(this, from, reservedRecipient, deliveryBytes, dm.Id ?? ""), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            reservedFrom?.ReleaseReservation();
-            reservedRecipient?.ReleaseReservation();
+            reservedFrom?.ReleaseReservation(DeliverOnCommit.SentBytes);
+            reservedRecipient?.ReleaseReservation(deliveryBytes);
             Release(to, 1);
             throw;
         }
@@ -269,8 +270,12 @@ internal sealed class DirectMessages
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Runs on the history writer's task right after the commit, in commit order.</summary>
-    private sealed class DeliverOnCommit(DirectMessages owner, ClientConnection from, ClientConnection? reserved, string id) : ICommitObserver
+    private sealed class DeliverOnCommit(DirectMessages owner, ClientConnection from, ClientConnection? reserved, int deliveryBytes, string id)
+        : ICommitObserver
     {
+        /// <summary>Reserved in the sender's queue for its DM_SENT, which carries no text.</summary>
+        public const int SentBytes = OutboundSize.Overhead;
+
         public void OnCommitted(StoredMessage stored)
         {
             // Whoever is online as the recipient now gets it: a log-on since the send is a new connection.
@@ -279,24 +284,24 @@ internal sealed class DirectMessages
             bool delivered;
             if (reserved is not null && ReferenceEquals(current, reserved))
             {
-                delivered = reserved.TryEnqueueReserved(delivery);
+                delivered = reserved.TryEnqueueReserved(delivery, deliveryBytes);
             }
             else
             {
-                reserved?.ReleaseReservation();
+                reserved?.ReleaseReservation(deliveryBytes);
                 delivered = current?.TryEnqueue(delivery) ?? false;
             }
 
             // Counted before DM_SENT is queued, so a sender that has DM_SENT sees this DM in the metrics.
             owner._metrics.Stored(Hosting.MessageKind.Dm);
             owner._metrics.Relayed(Hosting.MessageKind.Dm, delivered ? 1 : 0);
-            from.TryEnqueueReserved(new DmSent(id, stored.Recipient, stored.Id, stored.SentAt, current is not null));
+            from.TryEnqueueReserved(new DmSent(id, stored.Recipient, stored.Id, stored.SentAt, current is not null), SentBytes);
         }
 
         public void OnFailed(StoredMessage message, Exception error)
         {
-            reserved?.ReleaseReservation();
-            from.ReleaseReservation();
+            reserved?.ReleaseReservation(deliveryBytes);
+            from.ReleaseReservation(SentBytes);
             owner.Release(message.Recipient, 1);
             from.TryEnqueue(new Error(ErrorCodes.StorageFailed, "Your message could not be stored, so it was not sent."));
         }

@@ -272,15 +272,16 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
             return;
         }
 
-        await peer.ReserveRelayAsync(cancellationToken).ConfigureAwait(false);
+        var bytes = OutboundSize.Estimate(chat); // the relay's: the same text and session
+        await peer.ReserveRelayAsync(bytes, cancellationToken).ConfigureAwait(false);
         var stored = new StoredMessage(chat.SessionId, from.ClientId, peer.ClientId, chat.Message, time.GetUtcNow().ToUnixTimeMilliseconds());
         try
         {
-            await history.AppendAsync(stored, new RelayOnCommit(from, peer, metrics), cancellationToken).ConfigureAwait(false);
+            await history.AppendAsync(stored, new RelayOnCommit(from, peer, metrics, bytes), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            peer.ReleaseReservation();
+            peer.ReleaseReservation(bytes);
             throw;
         }
     }
@@ -366,12 +367,12 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
     }
 
     /// <summary>Runs on the history writer's task right after the commit, in commit order, so relay order = send order.</summary>
-    private sealed class RelayOnCommit(ClientConnection from, ClientConnection peer, Hosting.ServerMetrics metrics) : ICommitObserver
+    private sealed class RelayOnCommit(ClientConnection from, ClientConnection peer, Hosting.ServerMetrics metrics, int bytes) : ICommitObserver
     {
         public void OnCommitted(StoredMessage stored)
         {
             metrics.Stored(Hosting.MessageKind.Chat);
-            if (peer.TryEnqueueReserved(new Chat(stored.SessionId, stored.Body, stored.Sender, stored.SentAt)))
+            if (peer.TryEnqueueReserved(new Chat(stored.SessionId, stored.Body, stored.Sender, stored.SentAt), bytes))
             {
                 metrics.Relayed(Hosting.MessageKind.Chat);
             }
@@ -379,7 +380,7 @@ internal sealed class ChatRouter(ParleyServerOptions options, HistoryWriter hist
 
         public void OnFailed(StoredMessage message, Exception error)
         {
-            peer.ReleaseReservation();
+            peer.ReleaseReservation(bytes);
             from.TryEnqueue(new Error(ErrorCodes.StorageFailed, "Your message could not be stored, so it was not delivered."));
         }
     }

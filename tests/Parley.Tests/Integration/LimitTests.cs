@@ -122,9 +122,15 @@ public sealed class LimitTests
             && e.Text.Contains("bytes waiting to be sent; disconnected as too slow", StringComparison.Ordinal));
         Assert.DoesNotContain(server.Logs.Entries, e => e.Text.Contains("has not drained its queue", StringComparison.Ordinal));
 
-        // Carol's queue went with her: once bob has drained his, nothing is pending for anyone.
-        using var http = new HttpClient { Timeout = InProcessServer.Timeout };
+        // Carol's connection has ended, its send loop and queue with it (the line is logged once both loops are
+        // done), and once bob has drained his, nothing is pending for anyone.
         using var deadline = new CancellationTokenSource(InProcessServer.Timeout);
+        while (!server.Logs.Entries.Any(e => e.Text.StartsWith("carol disconnected (slow consumer", StringComparison.Ordinal)))
+        {
+            await Task.Delay(50, deadline.Token);
+        }
+
+        using var http = new HttpClient { Timeout = InProcessServer.Timeout };
         Dictionary<string, double> metrics;
         while ((metrics = await MetricsTests.ScrapeAsync(http, server))["parley_outbound_pending_bytes"] != 0)
         {
@@ -139,9 +145,144 @@ public sealed class LimitTests
     }
 
     [Fact]
+    public async Task A_burst_of_the_largest_escaped_room_lines_within_the_defaults_does_not_cut_off_a_member_who_reads()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        await using var bob = await server.AddAndLogOnAsync("bob");
+        await JoinAsync(bob, "#busy");
+        await JoinAsync(alice, "#busy");
+        Assert.Equal("alice", (await bob.ExpectAsync<RoomNotice>()).ClientId);
+
+        // A whole burst at once, every character one the JSON encoder escapes (six bytes each on the wire).
+        var line = new string('<', server.Options.MaxMessageBytes);
+        for (var i = 0; i < server.Options.MessageBurst - 1; i++)
+        {
+            await alice.SendAsync(new Say("#busy", line));
+        }
+
+        for (var i = 0; i < server.Options.MessageBurst - 1; i++)
+        {
+            Assert.Equal(line, (await bob.ExpectAsync<Say>()).Message);
+        }
+
+        await bob.ExpectNothingPendingAsync();
+        await alice.ExpectNothingPendingAsync();
+        Assert.DoesNotContain(server.Logs.Entries, e => e.Text.Contains("too slow", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_fast_sender_of_direct_and_chat_messages_waits_for_a_recipient_who_reads_instead_of_cutting_it_off()
+    {
+        await using var server = await InProcessServer.StartAsync(o => o with
+        {
+            MaxPendingOutboundBytes = 512 * 1024, // a commit of 256 of these DMs would be 6 MiB
+            MessagesPerSecond = 100_000,
+            MessageBurst = 100_000,
+        });
+        await using var alice = await server.AddAndLogOnAsync("alice");
+        server.AddUser("bob", "pw");
+        await using var bob = await ParleyConnection.LogOnAsync(server.ClientOptions with { EventQueueCapacity = 100_000 }, "bob", "pw");
+
+        const int Count = 300;
+        var text = new string('<', server.Options.MaxMessageBytes);
+        var sending = Task.Run(async () =>
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                await alice.SendAsync(new Dm("bob", text, $"{i}"));
+            }
+        });
+
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.Equal(text, (await bob.ExpectAsync<Dm>()).Message);
+        }
+
+        await sending;
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.Equal($"{i}", (await alice.ExpectAsync<DmSent>()).Id);
+        }
+
+        var session = await alice.StartChatWithAsync(bob, "bob");
+        for (var i = 0; i < Count; i++)
+        {
+            await alice.SendAsync(new Chat(session, text));
+        }
+
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.Equal(text, (await bob.ExpectAsync<Chat>()).Message);
+        }
+
+        Assert.DoesNotContain(server.Logs.Entries, e => e.Text.Contains("too slow", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Acknowledging_the_direct_messages_of_many_senders_does_not_count_against_the_recipients_rate()
+    {
+        await using var server = await InProcessServer.StartAsync(o => o with { MessagesPerSecond = 1, MessageBurst = 10 });
+        await using var bob = await server.AddAndLogOnAsync("bob");
+        await using var sam = await server.AddAndLogOnAsync("sam");
+        await using var sue = await server.AddAndLogOnAsync("sue");
+
+        // Each sender stays within its own burst, but bob, as the reference client does, answers every DM with DM_ACK:
+        // twenty receipts, twice his own burst.
+        for (var i = 0; i < 9; i++)
+        {
+            await sam.SendAsync(new Dm("bob", $"sam {i}", $"{i}"));
+            await sue.SendAsync(new Dm("bob", $"sue {i}", $"{i}"));
+        }
+
+        for (var i = 0; i < 18; i++)
+        {
+            await bob.SendAsync(new DmAck((await bob.ExpectAsync<Dm>()).Seq!.Value));
+        }
+
+        await bob.ExpectNothingPendingAsync();
+
+        // Receipts for DMs he was never sent are his own messages, and a flood of them is one.
+        for (var i = 0; i < 30; i++)
+        {
+            await bob.SendAsync(new DmAck(1));
+        }
+
+        var refusal = Assert.IsType<Error>(Assert.Single(await bob.ExpectClosedAsync()));
+        Assert.Equal(ErrorCodes.RateLimited, refusal.Code);
+    }
+
+    [Fact]
+    public async Task One_address_holds_only_its_share_of_the_connections_owing_CONNECT_and_others_still_log_on()
+    {
+        await using var server = await InProcessServer.StartAsync(o => o with { MaxUnauthenticatedPerAddress = 2, ConnectTimeout = TimeSpan.FromMinutes(5) });
+        var attacker = System.Net.IPAddress.Parse("127.0.0.5");
+        RawTcp[] raws = [await RawTcp.ConnectAsync(server, attacker), await RawTcp.ConnectAsync(server, attacker), await RawTcp.ConnectAsync(server, attacker)];
+        try
+        {
+            var closes = raws.Select(r => r.ExpectClosedAsync()).ToArray();
+            var busy = Assert.IsType<Error>(Assert.Single(await await Task.WhenAny(closes)));
+            Assert.Equal(ErrorCodes.ServerBusy, busy.Code);
+
+            // The host's two slots are held, and someone else logs on as if nothing happened.
+            server.AddUser("alice", "pw");
+            await using var alice = await ParleyConnection.LogOnAsync(server.ClientOptions with { LocalAddress = System.Net.IPAddress.Parse("127.0.0.6") }, "alice", "pw");
+            Assert.Equal("alice", alice.ClientId);
+            Assert.Equal(2, closes.Count(c => !c.IsCompleted));
+        }
+        finally
+        {
+            foreach (var raw in raws)
+            {
+                await raw.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Connections_that_never_send_CONNECT_are_capped_and_the_next_one_gets_SERVER_BUSY()
     {
-        await using var server = await InProcessServer.StartAsync(o => o with { MaxUnauthenticatedConnections = 2, ConnectTimeout = TimeSpan.FromMinutes(5) });
+        await using var server = await InProcessServer.StartAsync(o => o with { MaxUnauthenticatedConnections = 2, MaxUnauthenticatedPerAddress = 100, ConnectTimeout = TimeSpan.FromMinutes(5) });
         RawTcp[] raws = [await RawTcp.ConnectAsync(server), await RawTcp.ConnectAsync(server), await RawTcp.ConnectAsync(server)];
         try
         {

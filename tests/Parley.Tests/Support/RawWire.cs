@@ -82,9 +82,10 @@ internal sealed class RawTcp : IAsyncDisposable
 
     public RecordCipher? Sealer { get; private set; }
 
-    public static async Task<RawTcp> ConnectAsync(InProcessServer server)
+    /// <summary>A plain TCP connection to the chat port, from <paramref name="from"/> (a loopback address) if given.</summary>
+    public static async Task<RawTcp> ConnectAsync(InProcessServer server, IPAddress? from = null)
     {
-        var tcp = new TcpClient();
+        var tcp = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
         await tcp.ConnectAsync(server.Server.TcpEndPoint);
         return new RawTcp(tcp);
     }
