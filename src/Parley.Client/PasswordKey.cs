@@ -9,10 +9,14 @@ namespace Parley.Client;
 /// "client keys derived once per user"). The cached value opens this account on this server as the password does,
 /// so it lives only in memory, in a pinned array the GC never copies, and <see cref="Dispose"/> wipes it. A
 /// derivation runs under the key's lock, so a concurrent log-on with the same key waits for it instead of hashing twice.
+/// After <see cref="ForgetPassword"/> it holds only that result: <c>parley chat</c> keeps such a key to log on again
+/// after a dropped link (docs/PROTOCOL.md §8.2), never the password itself.
 /// </summary>
 public sealed class PasswordKey(string password) : IDisposable
 {
     private readonly Lock _gate = new();
+    private string? _password = password;
+    private bool _disposed;
     private byte[]? _salt;
     private int _iterations;
     private byte[]? _salted;
@@ -22,11 +26,15 @@ public sealed class PasswordKey(string password) : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(password is null, this);
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (_salted is null || _iterations != iterations || !salt.SequenceEqual(_salt))
             {
+                // Another salt means another verifier: the password was changed or reset, or the account removed (an
+                // unknown ID gets a fake salt, PROTOCOL.md §3.3). Without the password no proof is sent, so none fails.
+                var known = _password ?? throw new ParleyClientException(ClientFailure.AuthenticationFailed,
+                    "The server no longer accepts the password you logged on with (it was changed or reset, or the account was removed).");
                 Forget();
-                var derived = Scram.SaltedPassword(password, salt, iterations);
+                var derived = Scram.SaltedPassword(known, salt, iterations);
                 _salted = GC.AllocateArray<byte>(derived.Length, pinned: true);
                 derived.CopyTo(_salted, 0);
                 CryptographicOperations.ZeroMemory(derived);
@@ -38,12 +46,25 @@ public sealed class PasswordKey(string password) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Drops the password and keeps only the last derivation, which the caller has just seen succeed: a later log-on
+    /// with the same salt still works, one that needs another salt fails with <see cref="ClientFailure.AuthenticationFailed"/>.
+    /// </summary>
+    public void ForgetPassword()
+    {
+        lock (_gate)
+        {
+            _password = null;
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)
         {
             Forget();
-            password = null!;
+            _password = null;
+            _disposed = true;
         }
     }
 

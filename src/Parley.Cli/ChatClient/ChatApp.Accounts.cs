@@ -208,6 +208,7 @@ internal sealed partial class ChatApp
             // Issue #5: the identity key is re-wrapped under the new password, stored with it in one transaction.
             var backup = _e2e is { } e2e ? await Task.Run(() => e2e.WrapKey(next), cancellationToken).ConfigureAwait(false) : null;
             await connection.ChangePasswordAsync(current, next, backup, cancellationToken).ConfigureAwait(false);
+            OnPasswordSent(next);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {

@@ -23,6 +23,16 @@ internal sealed partial class ChatApp
             case UserInput.Exit exit:
                 await ExitAsync(exit.Seed003).ConfigureAwait(false);
                 return;
+            case UserInput.HangUp when _call is null:
+                console.WriteLine("You are not in a direct call.");
+                return;
+            case UserInput.HangUp:
+                // A call needs no server (seed 000): it can be ended logged off or while reconnecting too.
+                EndCall();
+                return;
+            case UserInput when _connection is null && _reconnecting is { } reconnection:
+                OnInputWhileReconnecting(input, reconnection);
+                return;
             case UserInput.LogOn logOn:
                 await LogOnAsync(logOn.ClientId, cancellationToken).ConfigureAwait(false);
                 return;
@@ -91,12 +101,6 @@ internal sealed partial class ChatApp
             case UserInput.Call call:
                 await CallAsync(connection, call.ClientId).ConfigureAwait(false);
                 break;
-            case UserInput.HangUp when _call is null:
-                console.WriteLine("You are not in a direct call.");
-                break;
-            case UserInput.HangUp:
-                EndCall();
-                break;
             case UserInput.Verify or UserInput.AcceptKey:
                 await OnSecurityInputAsync(input).ConfigureAwait(false);
                 break;
@@ -115,6 +119,7 @@ internal sealed partial class ChatApp
             console.WriteLine("Sending logout command to server");
         }
 
+        StopReconnecting();
         await LogOffAsync().ConfigureAwait(false);
         console.WriteLine(seed003 ? "successfully logged out. Closing client side socket and ending program." : "Logged off");
         _quit = true;
@@ -162,9 +167,11 @@ internal sealed partial class ChatApp
     /// <summary>Logs on and reports the outcome; returns the failure, or null once connected.</summary>
     private async Task<ParleyClientException?> TryLogOnAsync(string clientId, string password, CancellationToken cancellationToken)
     {
+        PasswordKey? key = new(password);
         try
         {
-            var connection = await ParleyConnection.LogOnAsync(options, clientId, password, cancellationToken).ConfigureAwait(false);
+            var connection = await ParleyConnection.LogOnAsync(options, clientId, key, cancellationToken).ConfigureAwait(false);
+            KeepLogOnKey(ref key);
             _connection = connection;
             _lastInput = Environment.TickCount64;
             _ = PumpEventsAsync(connection);
@@ -189,6 +196,10 @@ internal sealed partial class ChatApp
             // The text may quote an unauthenticated datagram or frame (AUTH_FAIL, ERROR): never let it drive the terminal.
             console.WriteLine(Display.Clean(e.Message));
             return e;
+        }
+        finally
+        {
+            key?.Dispose();
         }
     }
 

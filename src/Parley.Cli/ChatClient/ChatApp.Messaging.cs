@@ -35,8 +35,11 @@ internal sealed partial class ChatApp
         : _connection is not null && _room is not null ? InputView.Room
         : InputView.Menu;
 
-    /// <summary>After "Connected": seed 002's unread counts, then the default room (seed 004: a client is in the room).</summary>
-    private async Task OnConnectedAsync(ParleyConnection connection)
+    /// <summary>
+    /// After "Connected": seed 002's unread counts, then the default room (seed 004: a client is in the room), or after
+    /// "Reconnected" the <paramref name="rooms"/> the user was in.
+    /// </summary>
+    private async Task OnConnectedAsync(ParleyConnection connection, IReadOnlyList<string>? rooms = null)
     {
         _unread = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (var u in connection.Unread)
@@ -51,18 +54,20 @@ internal sealed partial class ChatApp
             console.WriteLine($"You have {total} unread message{(total == 1 ? "" : "s")}: {senders}");
         }
 
-        if (joinRoom is not null)
+        foreach (var room in rooms ?? (joinRoom is null ? [] : [joinRoom]))
         {
-            _autoJoining = true;
-            await SendAsync(connection, new Join(joinRoom)).ConfigureAwait(false);
+            _silentJoins.Enqueue(room);
+            await SendAsync(connection, new Join(room)).ConfigureAwait(false);
         }
     }
 
-    private void ForgetMessagingState()
+    /// <summary>What a log-on's link held. <paramref name="keepIdentity"/>: the identity key stays unlocked, to reconnect.</summary>
+    private void ForgetMessagingState(bool keepIdentity = false)
     {
         StopListening();
-        StopEncryption();
+        StopEncryption(keepIdentity);
         _rooms.Clear();
+        _silentJoins.Clear();
         _room = null;
         _talkPeer = null;
         _replayPeer = null;

@@ -15,8 +15,11 @@ internal sealed partial class ChatApp
     /// <summary>The room plain lines go to: the last one joined.</summary>
     private string? _room;
 
-    /// <summary>The JOIN sent at log-on is answered silently, so seed 001's transcripts are unchanged by it.</summary>
-    private bool _autoJoining;
+    /// <summary>
+    /// The JOINs sent at log-on, or to rejoin after a reconnect, in order: they are answered silently, so seed 001's
+    /// transcripts are unchanged by them. The server answers a link's requests in order, so the next answer is the first's.
+    /// </summary>
+    private readonly Queue<string> _silentJoins = new();
 
     private async Task OnRoomInputAsync(ParleyConnection connection, UserInput input)
     {
@@ -52,12 +55,11 @@ internal sealed partial class ChatApp
                 }
 
                 _room = joined.Room;
-                if (!_autoJoining)
+                if (!_silentJoins.TryDequeue(out _))
                 {
                     console.WriteLine($"Joined {joined.Room} ({Count(joined.Members, "member")})");
                 }
 
-                _autoJoining = false;
                 UpdatePrompt();
                 return true;
             case Parted parted:
@@ -82,9 +84,8 @@ internal sealed partial class ChatApp
             case RoomList list:
                 ShowRooms(list);
                 return true;
-            case Error error when _autoJoining && error.Code is ErrorCodes.RoomFull or ErrorCodes.TooManyRooms or ErrorCodes.InvalidRoom:
-                _autoJoining = false;
-                console.WriteLine($"Could not join {joinRoom}: {Display.Clean(error.Text)}");
+            case Error error when _silentJoins.Count > 0 && error.Code is ErrorCodes.RoomFull or ErrorCodes.TooManyRooms or ErrorCodes.InvalidRoom:
+                console.WriteLine($"Could not join {_silentJoins.Dequeue()}: {Display.Clean(error.Text)}");
                 return true;
             default:
                 return false;

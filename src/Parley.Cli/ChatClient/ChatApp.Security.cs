@@ -82,7 +82,8 @@ internal sealed partial class ChatApp
         }
     }
 
-    private void StopEncryption()
+    /// <summary>At log-off, or with <paramref name="keepIdentity"/> when the link dropped and the client will reconnect.</summary>
+    private void StopEncryption(bool keepIdentity = false)
     {
         foreach (var (peer, held) in _held)
         {
@@ -91,6 +92,11 @@ internal sealed partial class ChatApp
 
         _held.Clear();
         _historyEnvelopes.Clear();
+        if (keepIdentity)
+        {
+            return;
+        }
+
         _shownSafety.Clear();
         _e2e?.Dispose();
         _e2e = null;

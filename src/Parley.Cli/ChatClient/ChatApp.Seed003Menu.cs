@@ -57,7 +57,7 @@ internal sealed partial class ChatApp
         switch (step)
         {
             // The JOIN sent at log-on may still be unanswered: the server handles it before this SAY (one link, in order).
-            case Seed003Step.PublicMessage when !_rooms.Contains(Rooms.Default) && !(_autoJoining && joinRoom == Rooms.Default):
+            case Seed003Step.PublicMessage when !_rooms.Contains(Rooms.Default) && !_silentJoins.Contains(Rooms.Default):
                 console.WriteLine($"You are not in {Rooms.Default}; type \"/join {Rooms.Default}\" first. Your message was not sent.");
                 break;
             case Seed003Step.PublicMessage when IsTooLong(connection, line, encrypted: false):

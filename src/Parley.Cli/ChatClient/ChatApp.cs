@@ -15,9 +15,10 @@ namespace Parley.Cli.ChatClient;
 /// </summary>
 /// <remarks><paramref name="joinRoom"/> is the room joined at log-on (seed 004: a client is in the room), or null for none;
 /// <paramref name="stateDirectory"/> keeps the contacts' trusted keys (issue #5), or null to remember them only until exit;
-/// <paramref name="direct"/> is seed 000's terminal (issue #6).</remarks>
+/// <paramref name="direct"/> is seed 000's terminal (issue #6); <paramref name="reconnect"/> how to log on again after the link
+/// drops (issue #9), or null not to.</remarks>
 internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions options, string? defaultUser, string? scriptPassword,
-    string? joinRoom = Protocol.Rooms.Default, string? stateDirectory = null, bool direct = false)
+    string? joinRoom = Protocol.Rooms.Default, string? stateDirectory = null, bool direct = false, ReconnectPolicy? reconnect = null)
 {
     private readonly Channel<object> _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -80,6 +81,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             await LogOffAsync().ConfigureAwait(false);
         }
 
+        StopReconnecting();
         EndCall(program: true);
         _inbox.Writer.TryComplete();
         await stop.CancelAsync().ConfigureAwait(false);
@@ -146,6 +148,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 _quit = true;
                 break;
             case ServerEvent e when ReferenceEquals(e.From, _connection):
+                NoteFinalError(e.Message);
                 if (!await OnMessagingEventAsync(e.From, e.Message).ConfigureAwait(false))
                 {
                     await OnServerMessageAsync(e.Message).ConfigureAwait(false);
@@ -153,7 +156,16 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
 
                 break;
             case LinkClosed closed when ReferenceEquals(closed.From, _connection):
-                await OnLinkClosedAsync(closed.From).ConfigureAwait(false);
+                await LoseLinkAsync(closed.From, $"Disconnected from the server ({closed.From.CloseReason}).", mayResume: true).ConfigureAwait(false);
+                break;
+            case ReconnectDue due when _reconnecting is { } reconnection && ReferenceEquals(due.Wait, reconnection.Wait):
+                TryReconnect(reconnection);
+                break;
+            case ReconnectDone done:
+                await OnReconnectDoneAsync(done, cancellationToken).ConfigureAwait(false);
+                break;
+            case Tick when _reconnecting is { } reconnection:
+                CheckIdleWhileReconnecting(reconnection);
                 break;
             case Tick when _connection is { } c && Environment.TickCount64 - _lastInput > (long)c.ActivityTimeout.TotalMilliseconds:
                 // Seed 001 step 7: the client tears down the TCP connection when the activity timer expires.
@@ -221,6 +233,7 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 ShowDirectory(list);
                 break;
             case PasswdOk:
+                OnPasswordChanged();
                 console.WriteLine("Password changed");
                 break;
             case KeysChanged changed:
@@ -231,10 +244,10 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
                 console.WriteLine($"{Display.Time(notice.SentAt)} [server] {Display.Clean(notice.Text)}");
                 break;
             case Error { Code: ErrorCodes.ShuttingDown or ErrorCodes.Kicked } error when _connection is { } connection:
-                // The server closes the link right after these (issue #7): say why, and be logged off as after "Log off".
+                // The server closes the link right after these (issue #7): say why, and be logged off as after "Log off";
+                // a server shutting down is most likely restarting, so the client logs on again (issue #9), a kicked one does not.
                 console.WriteLine(Display.Clean(error.Text));
-                await DropAsync(connection).ConfigureAwait(false);
-                console.WriteLine("Logged off");
+                await LoseLinkAsync(connection, "Logged off", mayResume: error.Code == ErrorCodes.ShuttingDown).ConfigureAwait(false);
                 break;
             case Error error:
                 console.WriteLine($"Error: {Display.Clean(error.Text)}");
@@ -242,18 +255,19 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
         }
     }
 
-    private async Task OnLinkClosedAsync(ParleyConnection connection)
-    {
-        var reason = connection.CloseReason;
-        await DropAsync(connection).ConfigureAwait(false);
-        console.WriteLine($"Disconnected from the server ({reason}).");
-    }
-
-    /// <summary>Forgets a link that has ended (or is about to): the client is logged off, a direct call goes on.</summary>
-    private async Task DropAsync(ParleyConnection connection)
+    /// <summary>
+    /// Forgets a link that has ended (or is about to): the client is logged off, a direct call goes on. With
+    /// <paramref name="keepLogOn"/> the identity key and the key to log on again are kept, to reconnect.
+    /// </summary>
+    private async Task DropAsync(ParleyConnection connection, bool keepLogOn)
     {
         EndChatLocally();
-        ForgetMessagingState();
+        ForgetMessagingState(keepIdentity: keepLogOn);
+        if (!keepLogOn)
+        {
+            ForgetLogOnKey();
+        }
+
         _connection = null;
         await connection.DisposeAsync().ConfigureAwait(false);
         UpdatePrompt();
@@ -279,11 +293,13 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
 
         _connection = null;
         ForgetMessagingState();
+        ForgetLogOnKey();
         await connection.LogOffAsync().ConfigureAwait(false);
         UpdatePrompt();
     }
 
-    private void UpdatePrompt() => console.SetPrompt(_call is { } call ? $"{_connection?.ClientId ?? "you"} to {call.Link.PeerId} (direct)> "
+    private void UpdatePrompt() => console.SetPrompt(_call is { } call ? $"{_connection?.ClientId ?? _reconnecting?.ClientId ?? "you"} to {call.Link.PeerId} (direct)> "
+        : _reconnecting is { } reconnection ? $"{reconnection.ClientId} (reconnecting)> "
         : _connection is not { } c ? "> " : View switch
         {
             InputView.Chat => $"{c.ClientId} to {_peer}> ",

@@ -200,7 +200,7 @@ internal abstract record UserInput
                                                         the server only says where <id> is. Ctrl-C or /hangup ends it
                                  /accept <id>           trust <id>'s new key after a key-change warning, and
                                                         send the messages held for <id>
-          Log off                /logoff                disconnect from the server
+          Log off                /logoff                disconnect from the server (or stop reconnecting)
                                  /say <text>            send text that looks like a command
                                  /quit                  log off and leave
         Seed 003's menu, typed in capitals: PM - public message to all active users, DM - direct message to

@@ -50,7 +50,23 @@ internal static class ChatCommand
             DefaultValueFactory = _ => defaults.ListenPort,
         };
         var source = new Option<string?>("--source-address") { Description = "Local address for every socket (log-on, link, direct calls), e.g. 127.0.0.2" };
-        var command = new Command("chat", "The terminal chat client") { user, host, port, timeout, stdin, logOn, room, state, direct, listenPort, source };
+
+        // Issue #9, docs/PROTOCOL.md §8.2: after a lost link or a server restart the client logs on again by itself.
+        var noReconnect = new Option<bool>("--no-reconnect") { Description = "Stay logged off when the link to the server is lost or the server shuts down, instead of logging on again" };
+        var reconnectDelay = new Option<double>("--reconnect-delay")
+        {
+            Description = "Seconds before the first try to log on again; each failed try doubles it (±20 % jitter)",
+            DefaultValueFactory = _ => ReconnectPolicy.DefaultFirstDelay.TotalSeconds,
+        };
+        var reconnectMaxDelay = new Option<double>("--reconnect-max-delay")
+        {
+            Description = "Longest wait in seconds between tries to log on again",
+            DefaultValueFactory = _ => ReconnectPolicy.DefaultMaxDelay.TotalSeconds,
+        };
+        var command = new Command("chat", "The terminal chat client")
+        {
+            user, host, port, timeout, stdin, logOn, room, state, direct, listenPort, source, noReconnect, reconnectDelay, reconnectMaxDelay,
+        };
         command.Validators.Add(r =>
         {
             if (r.GetValue(source) is { } address && !IPAddress.TryParse(address, out _))
@@ -61,6 +77,19 @@ internal static class ChatCommand
             if (r.GetValue(listenPort) is < -1 or > 65535)
             {
                 r.AddError("--listen-port must be between -1 and 65535.");
+            }
+
+            // A validator sees no default values, only what was typed.
+            var longest = ReconnectPolicy.Longest.TotalSeconds;
+            var max = r.GetResult(reconnectMaxDelay) is null ? ReconnectPolicy.DefaultMaxDelay.TotalSeconds : r.GetValue(reconnectMaxDelay);
+            var first = r.GetResult(reconnectDelay) is null ? ReconnectPolicy.DefaultFirstDelay.TotalSeconds : r.GetValue(reconnectDelay);
+            if (!(max > 0 && max <= longest))
+            {
+                r.AddError($"--reconnect-max-delay must be more than 0 and at most {longest:0} seconds.");
+            }
+            else if (!(first > 0 && first <= max))
+            {
+                r.AddError("--reconnect-delay must be more than 0 and at most --reconnect-max-delay.");
             }
         });
         command.SetAction(async (result, cancellationToken) =>
@@ -84,7 +113,9 @@ internal static class ChatCommand
             using var quit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var seed000 = result.GetValue(direct);
             var joinRoom = !seed000 && result.GetValue(room) is { } r && r != "none" ? r : null;
-            var app = new ChatApp(console, options, clientId, scriptPassword, joinRoom, stateDirectory, seed000);
+            var reconnect = result.GetValue(noReconnect) ? null
+                : new ReconnectPolicy(TimeSpan.FromSeconds(result.GetValue(reconnectDelay)), TimeSpan.FromSeconds(result.GetValue(reconnectMaxDelay)));
+            var app = new ChatApp(console, options, clientId, scriptPassword, joinRoom, stateDirectory, seed000, reconnect);
 
             // Issue #7: the last server and user a log-on succeeded with are the next run's defaults.
             app.LoggedOn += loggedOnAs =>

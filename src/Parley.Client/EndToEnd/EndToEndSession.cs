@@ -29,7 +29,7 @@ public sealed record Opened(string? Text, OpenStatus Status, string? MessageId =
 /// </summary>
 public sealed class EndToEndSession : IDisposable
 {
-    private readonly ParleyConnection _connection;
+    private ParleyConnection _connection;
     private readonly ContactBook _book;
     private readonly IdentityKey _key;
     private readonly Dictionary<string, IdentityPublicKey> _ownKeys;
@@ -56,7 +56,7 @@ public sealed class EndToEndSession : IDisposable
     internal IdentityKey Key => _key;
 
     /// <summary>What the user must be told about their own keys at log-on (they were replaced), or null.</summary>
-    public string? Notice { get; }
+    public string? Notice { get; private set; }
 
     /// <summary>Why the contact book lives only in memory (its file could not be written), or null.</summary>
     public string? BookProblem => _book.Problem;
@@ -118,6 +118,42 @@ public sealed class EndToEndSession : IDisposable
         own[key.Public.Fingerprint] = key.Public;
         book.Accept(me, key.Public.Fingerprint);
         return new EndToEndSession(connection, book, key, own, notice);
+    }
+
+    /// <summary>
+    /// Moves the unlocked identity key to <paramref name="connection"/>, the same user's log-on after the link dropped
+    /// (docs/PROTOCOL.md §8.2), so no password is needed. Contacts are looked up afresh (a KEYS_CHANGED may have been
+    /// missed); then it throws <see cref="ParleyClientException"/> if the server lists another current key (Refused) or cannot say.
+    /// </summary>
+    public async Task ResumeAsync(ParleyConnection connection, CancellationToken cancellationToken = default)
+    {
+        if (!ClientIds.Comparer.Equals(connection.ClientId, ClientId))
+        {
+            throw new InvalidOperationException("A session resumes only for the user it was started for.");
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var contact in _contacts.Keys.ToList())
+            {
+                ForgetCore(contact);
+            }
+
+            _connection = connection;
+            Notice = null; // told at the first log-on
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        var keys = await connection.GetKeysAsync(connection.ClientId, cancellationToken).ConfigureAwait(false);
+        if (keys.Current != _key.Public.Fingerprint)
+        {
+            throw new ParleyClientException(ClientFailure.Refused,
+                "your encryption key on the server changed while you were away; type \"Log off\", then \"Log on\" to unlock the current one");
+        }
     }
 
     /// <summary>

@@ -305,15 +305,5 @@ public sealed class DirectScenarioTests
         return client;
     }
 
-    /// <summary>/quit at each terminal; each must exit 0.</summary>
-    private static async Task QuitAsync(params ParleyProcess[] clients)
-    {
-        foreach (var client in clients)
-        {
-            await client.SendLineAsync("/quit");
-            Assert.True(await client.WaitForExitAsync() == 0, $"{client.Name} exited with an error:\n{client.Stderr}");
-        }
-    }
-
     private static CancellationToken Timeout() => new CancellationTokenSource(InProcessServer.Timeout).Token;
 }

@@ -57,6 +57,8 @@ internal sealed partial class ParleyProcess : IAsyncDisposable
 
     public string Name { get; }
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>
     /// Everything printed on stdout so far, with the leading seed 004 timestamp ("2023-06-25 09:35:24 ") of message
     /// lines removed, so a transcript compares what was said; <see cref="ExpectMessageAsync"/> checks the stamp is there.

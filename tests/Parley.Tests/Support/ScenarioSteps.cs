@@ -41,6 +41,16 @@ internal static class ScenarioSteps
         await server.Process.WaitForStderrAsync(l => l.Contains($"{clientId} disconnected", StringComparison.Ordinal));
     }
 
+    /// <summary>/quit at each client; each must exit 0.</summary>
+    public static async Task QuitAsync(params ParleyProcess[] clients)
+    {
+        foreach (var client in clients)
+        {
+            await client.SendLineAsync("/quit");
+            Assert.True(await client.WaitForExitAsync() == 0, $"{client.Name} exited with an error:\n{client.Stderr}");
+        }
+    }
+
     /// <summary>A DM to someone offline: seed 003's "Message sent", then that it waits for their next log-on.</summary>
     public static async Task SendOfflineAsync(ParleyProcess from, string to, string text)
     {

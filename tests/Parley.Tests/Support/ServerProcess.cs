@@ -5,11 +5,12 @@ namespace Parley.Tests.Support;
 /// <summary>A real <c>parley server</c> process on loopback port 0 with a temporary data directory.</summary>
 internal sealed partial class ServerProcess : IAsyncDisposable
 {
-    private ServerProcess(ParleyProcess process, string dataDirectory, int udpPort)
+    private ServerProcess(ParleyProcess process, string dataDirectory, int udpPort, int tcpPort)
     {
         Process = process;
         DataDirectory = dataDirectory;
         UdpPort = udpPort;
+        TcpPort = tcpPort;
     }
 
     public ParleyProcess Process { get; }
@@ -18,7 +19,10 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public int UdpPort { get; }
 
+    public int TcpPort { get; }
+
     private bool _keepDirectory;
+    private bool _killed;
 
     public static Task<ServerProcess> StartAsync(params string[] extra) =>
         StartInAsync(Directory.CreateTempSubdirectory("parley-e2e-").FullName, extra);
@@ -32,6 +36,40 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         return await StartInAsync(DataDirectory, extra);
     }
 
+    /// <summary>SIGKILL, as in a crash: clients get no goodbye. The data directory is kept for <see cref="StartAgainAsync"/>.</summary>
+    public async Task KillAsync()
+    {
+        _killed = true;
+        _keepDirectory = true;
+        await Process.KillAsync();
+    }
+
+    /// <summary>
+    /// A new server on this one's data directory and on the same UDP and TCP ports, as an operator restarting it would,
+    /// so that its clients can find it again; this one must have stopped (<see cref="KillAsync"/>, or SIGTERM). A port
+    /// another program took while no server held it fails the test at once, saying so, rather than after a timeout.
+    /// </summary>
+    public async Task<ServerProcess> StartAgainAsync(params string[] extra)
+    {
+        Assert.True(Process.HasExited, "the server is still running");
+        _keepDirectory = true;
+        var ports = Ports(UdpPort, TcpPort);
+        string[] args = ["server", "--data-dir", DataDirectory, .. ports, "--scram-iterations", "4096", .. extra];
+        var process = ParleyProcess.Start("server", args);
+        var ready = process.ExpectLineAsync(ReadyLine());
+        if (await Task.WhenAny(ready, process.WaitForExitAsync()) != ready)
+        {
+            await process.DisposeAsync();
+            Assert.Fail($"The server could not start again on udp {UdpPort} and tcp {TcpPort} (another program may have taken one of them):\n{process.Stderr}");
+        }
+
+        await ready;
+        return new ServerProcess(process, DataDirectory, UdpPort, TcpPort);
+    }
+
+    private static string[] Ports(int udp, int tcp) =>
+        ["--port", udp.ToString(System.Globalization.CultureInfo.InvariantCulture), "--tcp-port", tcp.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+
     /// <summary>A server on an existing data directory (one a killed server left behind, say); it deletes the directory when disposed.</summary>
     public static Task<ServerProcess> StartOnAsync(string dataDirectory, params string[] extra) => StartInAsync(dataDirectory, extra);
 
@@ -40,7 +78,8 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         string[] args = ["server", "--data-dir", dataDirectory, "--port", "0", "--scram-iterations", "4096", .. extra];
         var process = ParleyProcess.Start("server", args);
         var ready = await process.ExpectLineAsync(ReadyLine());
-        return new ServerProcess(process, dataDirectory, int.Parse(ready.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        return new ServerProcess(process, dataDirectory, int.Parse(ready.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(ready.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>The server's database, opened beside the running server as its operator could.</summary>
@@ -83,7 +122,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         try
         {
             var exit = await Process.TerminateAsync();
-            Assert.True(exit == 0, $"server exited with {exit}:\n{Process.Stderr}");
+            Assert.True(exit == 0 || _killed, $"server exited with {exit}:\n{Process.Stderr}");
         }
         finally
         {
@@ -104,6 +143,6 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"^Parley server listening on udp 127\.0\.0\.1:(\d+) and tcp 127\.0\.0\.1:\d+; database .+parley\.db$")]
+    [GeneratedRegex(@"^Parley server listening on udp 127\.0\.0\.1:(\d+) and tcp 127\.0\.0\.1:(\d+); database .+parley\.db$")]
     private static partial Regex ReadyLine();
 }

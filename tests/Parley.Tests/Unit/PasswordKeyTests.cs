@@ -38,6 +38,22 @@ public sealed class PasswordKeyTests
     }
 
     [Fact]
+    public void A_key_that_forgot_its_password_still_logs_on_with_the_same_salt_but_cannot_answer_another()
+    {
+        // parley chat keeps such a key to log on again after a dropped link (issue #9): a new salt means the password changed.
+        var salt = RandomNumberGenerator.GetBytes(Scram.SaltBytes);
+        using var key = new PasswordKey("correct horse");
+        var before = key.SaltedPassword(salt, Iterations);
+
+        key.ForgetPassword();
+
+        Assert.Equal(before, key.SaltedPassword(salt, Iterations));
+        var other = Assert.Throws<ParleyClientException>(() => key.SaltedPassword(RandomNumberGenerator.GetBytes(Scram.SaltBytes), Iterations));
+        Assert.Equal(ClientFailure.AuthenticationFailed, other.Failure);
+        Assert.Throws<ParleyClientException>(() => key.SaltedPassword(salt, Iterations + 1));
+    }
+
+    [Fact]
     public void A_disposed_key_refuses_to_derive()
     {
         var salt = RandomNumberGenerator.GetBytes(Scram.SaltBytes);
