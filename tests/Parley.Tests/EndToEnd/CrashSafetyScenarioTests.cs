@@ -76,7 +76,9 @@ public sealed partial class CrashSafetyScenarioTests(ITestOutputHelper output)
     /// </summary>
     private static async Task<Round> TypeUntilKilledAsync(ServerProcess server, int round)
     {
-        await using var alice = await LogOnAsync(server, "alice", round == 1, "--room=none");
+        // Without reconnecting, every line after the break must be refused as not logged on: what happens to lines typed
+        // while the client reconnects is ReconnectScenarioTests' subject ("Could not send").
+        await using var alice = await LogOnAsync(server, "alice", round == 1, "--room=none", "--no-reconnect");
         using var stop = new CancellationTokenSource();
         var typed = 0;
         var typing = Task.Run(async () =>
