@@ -170,11 +170,17 @@ internal sealed partial class ClientConnection
         return false;
     }
 
-    /// <summary>Closes a client that cannot keep up, and drops its link now: there is no last word to wait for.</summary>
+    /// <summary>
+    /// Closes a client that cannot keep up, and drops its link now: there is no last word to wait for. A connection
+    /// already closing for another reason (a shutdown, a kick) is left to finish: its queue may hold the last words
+    /// the server owes it, and the enqueue that failed was only refused because the queue is complete.
+    /// </summary>
     private void CutOff(string reason)
     {
-        Close(reason);
-        _context.Abort(new ConnectionAbortedException(reason));
+        if (TryClose(reason, notice: null))
+        {
+            _context.Abort(new ConnectionAbortedException(reason));
+        }
     }
 
     /// <summary>
@@ -246,11 +252,14 @@ internal sealed partial class ClientConnection
     public void AbandonRequest() => _abandonRequest.Cancel();
 
     /// <summary>Ends the connection once; later calls change nothing. Safe from any thread, never blocks.</summary>
-    public void Close(string reason, Error? notice = null)
+    public void Close(string reason, Error? notice = null) => TryClose(reason, notice);
+
+    /// <summary><see cref="Close"/>; true for the call that closed the connection, false if it was already closing.</summary>
+    private bool TryClose(string reason, Error? notice)
     {
         if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null)
         {
-            return;
+            return false;
         }
 
         if (notice is not null)
@@ -265,6 +274,7 @@ internal sealed partial class ClientConnection
 
         _closing.Cancel();
         Volatile.Read(ref _roomSignal).TrySetResult(); // wake anyone waiting for room: there will be none
+        return true;
     }
 
     /// <summary>

@@ -16,7 +16,8 @@ public sealed class OperatorTests
     [Fact]
     public async Task Shutdown_relays_and_stores_what_was_received_then_ends_sessions_and_tells_both_parties()
     {
-        await using var server = await InProcessServer.StartAsync();
+        // The burst is twice the default message burst: it must be in flight at the shutdown, not refused as a flood.
+        await using var server = await InProcessServer.StartAsync(o => o with { MessageBurst = 1000 });
         await using var alice = await server.AddAndLogOnAsync("alice");
         await using var bob = await server.AddAndLogOnAsync("bob");
         var session = await alice.StartChatWithAsync(bob, "bob");
