@@ -47,6 +47,44 @@ internal static class BenchCommands
         return command;
     }
 
+    public static Command Soak()
+    {
+        var command = new Command("soak", "Issue #9's soak: clients mixing every message kind for minutes; fails on any error, loss, duplicate or growing memory")
+        {
+            O.Clients, O.SoakDuration, O.Seed, O.SoakRate, O.RssInterval, O.Json, O.ServerExe, O.ServerArgs, O.ServerCpus,
+        };
+        command.SetAction(async (result, ct) =>
+        {
+            Hosting.CpuPinning.ServerCpus = result.GetValue(O.ServerCpus);
+            var parameters = new Workloads.Soak.SoakParameters(result.GetValue(O.Clients), result.GetValue(O.SoakDuration), result.GetValue(O.Seed),
+                result.GetValue(O.SoakRate), TimeSpan.FromSeconds(result.GetValue(O.RssInterval)));
+            var startedAt = DateTimeOffset.UtcNow;
+            Workloads.Soak.SoakOutcome outcome;
+            try
+            {
+                outcome = await SoakWorkload.RunAsync(result.GetValue(O.ServerExe)!, parameters, result.GetValue(O.ServerArgs)!, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or Client.ParleyClientException or IOException or TimeoutException
+                or System.ComponentModel.Win32Exception)
+            {
+                await Console.Error.WriteLineAsync($"parley-bench: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
+            Console.Write(outcome.Render());
+            if (result.GetValue(O.Json) is { } json)
+            {
+                var report = new BenchReport(startedAt, MachineProbe.Describe(), [outcome.ToRunResult()], Hosting.CpuPinning.ServerCpus);
+                await File.WriteAllTextAsync(json.FullName, JsonSerializer.Serialize(report, JsonOptions), ct).ConfigureAwait(false);
+                Console.WriteLine($"Wrote {json.FullName}");
+            }
+
+            // Non-zero when anything was lost, duplicated or went wrong, or memory grew: a script can gate on it.
+            return outcome.Failures().Count == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
     public static Command Suite()
     {
         var command = new Command("suite", "Everything docs/PERFORMANCE.md reports, Parley and InspIRCd in one run")

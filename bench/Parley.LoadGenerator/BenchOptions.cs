@@ -69,5 +69,42 @@ internal static class BenchOptions
         DefaultValueFactory = _ => 500,
     };
 
+    public static readonly Option<int> Clients = new("--clients") { Description = "Soak: clients, each one user", DefaultValueFactory = _ => 20 };
+
+    public static readonly Option<TimeSpan> SoakDuration = new("--duration")
+    {
+        Description = "Soak: how long the load runs, e.g. 10m, 90s or 600 (seconds); the drain after it is bounded too",
+        DefaultValueFactory = _ => TimeSpan.FromMinutes(10),
+        CustomParser = result => ParseDuration(result),
+    };
+
+    public static readonly Option<int> Seed = new("--seed") { Description = "Soak: seed of every client's mix", DefaultValueFactory = _ => 1 };
+
+    public static readonly Option<double> SoakRate = new("--rate")
+    {
+        Description = "Soak: messages a second each client sends (well under the server's per-client limit)",
+        DefaultValueFactory = _ => 20,
+    };
+
+    public static readonly Option<double> RssInterval = new("--rss-interval")
+    {
+        Description = "Soak: seconds between readings of the server's RSS, each printed with the run's progress",
+        DefaultValueFactory = _ => 10,
+    };
+
     public static readonly Option<int> Repeats = new("--repeats") { Description = "Times the history is fetched (the median is reported)", DefaultValueFactory = _ => 5 };
+
+    private static TimeSpan ParseDuration(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value.Trim() : "";
+        var (number, unit) = text.EndsWith('m') ? (text[..^1], 60) : text.EndsWith('s') ? (text[..^1], 1) : (text, 1);
+        if (double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            && value * unit is > 0 and < 7 * 24 * 3600)
+        {
+            return TimeSpan.FromSeconds(value * unit);
+        }
+
+        result.AddError($"--duration must be a positive number of seconds (90, 90s) or minutes (10m), under a week; not '{text}'.");
+        return TimeSpan.Zero;
+    }
 }

@@ -30,6 +30,7 @@ var root = new RootCommand("parley-bench: load generator for Parley, and for Ins
     BenchCommands.Connections(),
     BenchCommands.LogOns(),
     BenchCommands.History(),
+    BenchCommands.Soak(),
     BenchCommands.Suite(),
     BenchCommands.Chart(),
 };

@@ -21,14 +21,16 @@ internal sealed record MachineInfo(
 
 /// <summary>
 /// One workload against one target. <see cref="Parameters"/> are what was asked (pairs, window, size, rate...),
-/// <see cref="Metrics"/> what was measured, under the names <see cref="MetricNames"/> lists.
+/// <see cref="Metrics"/> what was measured, under the names <see cref="MetricNames"/> lists. <see cref="Series"/>
+/// holds figures taken over time (the soak's RSS samples), absent for the workloads that take none.
 /// </summary>
 internal sealed record RunResult(
     [property: JsonPropertyName("workload")] string Workload,
     [property: JsonPropertyName("target")] string Target,
     [property: JsonPropertyName("parameters")] Dictionary<string, double> Parameters,
     [property: JsonPropertyName("metrics")] Dictionary<string, double> Metrics,
-    [property: JsonPropertyName("notes")] List<string> Notes);
+    [property: JsonPropertyName("notes")] List<string> Notes,
+    [property: JsonPropertyName("series"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Dictionary<string, double[]>? Series = null);
 
 /// <summary>The metric keys every workload uses, so the table, the JSON and the chart agree.</summary>
 internal static class MetricNames

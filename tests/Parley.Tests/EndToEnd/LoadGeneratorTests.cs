@@ -47,6 +47,42 @@ public sealed class LoadGeneratorTests
     }
 
     [Fact]
+    public async Task Soak_sends_every_message_kind_and_accounts_for_every_message_it_owes()
+    {
+        // Four clients for eight seconds (issue #9's soak, briefly): the mix sends each kind nobody has sent yet first,
+        // so all of them go, and a user who logs off is sent DMs while away. The tool itself exits non-zero on any
+        // loss, duplicate, ERROR, exception or unexpected close; the test checks that it judged deliveries at all.
+        var report = await RunAsync("soak", "--clients", "4", "--duration", "8", "--rss-interval", "1");
+
+        var run = Assert.Single(report.GetProperty("runs").EnumerateArray());
+        Assert.Equal("soak", run.GetProperty("workload").GetString());
+        var metrics = run.GetProperty("metrics");
+        string[] kinds = ["CHAT_REQUEST", "CHAT", "END_REQUEST", "DM", "DM_ACK", "TALK", "READ", "HISTORY_REQ", "LIST_REQ", "JOIN", "SAY", "PART",
+            "ROOMS", "KEYS_GET", "KEYS_PUT", "LISTEN", "LOOKUP_REQUEST", "PING", "PASSWD", "LOG_OFF"];
+        Assert.All(kinds, kind => Assert.True(metrics.GetProperty("sent_" + kind).GetDouble() > 0, $"no {kind} sent: {run}"));
+        Assert.Equal(1, metrics.GetProperty("passed").GetDouble());
+        string[] zero = ["problems", "dm_lost", "dm_duplicated", "chat_lost", "chat_duplicated", "history_missing", "history_duplicated", "history_unexpected",
+            "say_lost", "say_duplicated"];
+        Assert.All(zero, name => Assert.True(metrics.GetProperty(name).GetDouble() == 0, $"{name}: {run}"));
+        Assert.True(metrics.GetProperty("dm_confirmed").GetDouble() > 0, run.ToString());
+        Assert.True(metrics.GetProperty("dm_offline").GetDouble() > 0, run.ToString());
+        Assert.True(metrics.GetProperty("chat_sent").GetDouble() > 0 && metrics.GetProperty("history_chats").GetDouble() > 0, run.ToString());
+        Assert.True(metrics.GetProperty("say_expected").GetDouble() > 0, run.ToString());
+        // The server's memory was read as it ran, but eight seconds are all warm-up: the trend is reported, not judged.
+        Assert.True(run.GetProperty("series").GetProperty("rss_mib").GetArrayLength() >= 2, run.ToString());
+        Assert.Equal(-1, metrics.GetProperty("rss_flat").GetDouble());
+    }
+
+    [Fact]
+    public async Task A_soak_without_a_peer_for_anyone_is_refused_with_a_reason()
+    {
+        await using var bench = ParleyProcess.StartExecutable(Executable, new Dictionary<string, string?>(), "bench", "soak", "--clients", "1");
+
+        Assert.Equal(1, await bench.WaitForExitAsync());
+        Assert.Contains("--clients must be at least 2", bench.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_payload_too_small_for_the_timestamp_is_refused_with_a_reason()
     {
         await using var bench = ParleyProcess.StartExecutable(Executable, new Dictionary<string, string?>(), "bench", "relay", "--size", "8");

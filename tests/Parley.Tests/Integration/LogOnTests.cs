@@ -102,6 +102,35 @@ public sealed class LogOnTests
     }
 
     [Fact]
+    public async Task A_RESPONSE_retransmitted_while_the_first_is_still_being_checked_is_not_refused_as_a_replay()
+    {
+        // Issue #9's soak: on a loaded server a RESPONSE's check outlasted the client's first retransmission timeout
+        // (500 ms, §3.9); the identical copy, taken by another receive loop, found the rand neither pending nor answered
+        // and got CHALLENGE_INVALID, which ends the log-on. Here the check is held up by the database's write lock,
+        // which it needs at its end (a successful log-on clears the ID's failures).
+        await using var server = await InProcessServer.StartAsync();
+        server.AddUser("alice", "pw");
+        using var socket = RawWire.UdpSocket();
+        using var scram = new ScramClient("alice", "pw");
+        var udp = server.Server.UdpEndPoint;
+        var challenge = Assert.IsType<Challenge>(await RawWire.UdpExchangeAsync(socket, udp, MessageCodec.ToBytes(scram.Hello)));
+        var response = MessageCodec.ToBytes(scram.Answer(challenge));
+
+        using (var writer = server.Database.OpenConnection())
+        using (writer.BeginTransaction())
+        {
+            await socket.SendToAsync(response, System.Net.Sockets.SocketFlags.None, udp);
+            // Whichever loop took the first copy, the second finds it in progress: no answer yet, and no ERROR.
+            Assert.Null(await RawWire.UdpExchangeAsync(socket, udp, response, TimeSpan.FromSeconds(1)));
+        }
+
+        // Once the check completes its AUTH_SUCCESS arrives, and a later copy gets the same answer from the cache.
+        var success = Assert.IsType<AuthSuccess>(await RawWire.UdpExchangeAsync(socket, udp, response));
+        Assert.Equal(success, await RawWire.UdpExchangeAsync(socket, udp, response));
+        Assert.Equal(server.Server.TcpEndPoint.Port, scram.Verify(success).Ticket.PortNumber);
+    }
+
+    [Fact]
     public async Task A_wrong_password_cannot_be_retried_on_the_same_rand()
     {
         await using var server = await InProcessServer.StartAsync();
