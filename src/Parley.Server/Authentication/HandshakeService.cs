@@ -29,6 +29,7 @@ internal sealed class HandshakeService(
 
     private readonly ConcurrentDictionary<string, PendingChallenge> _pending = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Answered> _answered = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _evaluating = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<IPAddress, int> _pendingPerAddress = new();
     private readonly AddressRateLimiter _hellos = new(options.HellosPerMinutePerAddress, TimeSpan.FromMinutes(1), options.MaxTrackedAddresses, time);
     private readonly Lock[] _idStripes = [.. Enumerable.Range(0, 64).Select(_ => new Lock())];
@@ -176,26 +177,41 @@ internal sealed class HandshakeService(
             return answered.Proof == response.Proof && time.GetElapsedTime(answered.At) < options.ChallengeTimeout ? answered.Reply : Stale();
         }
 
-        if (!_pending.TryRemove(response.Rand, out var pending))
+        // A retransmission can reach another receive loop while the first copy is still being evaluated (which writes
+        // to the database): it is no replay, and the first copy's answer is on its way, so it gets no answer of its own.
+        if (!_evaluating.TryAdd(response.Rand, response.Proof))
         {
-            return Stale();
+            return _evaluating.TryGetValue(response.Rand, out var proof) && proof != response.Proof ? Stale() : null;
         }
 
-        Release(pending);
-        using var ephemeral = pending.ServerEphemeral;
-        if (time.GetElapsedTime(pending.CreatedAt) >= options.ChallengeTimeout)
+        try
         {
-            return Stale();
-        }
+            if (!_pending.TryRemove(response.Rand, out var pending))
+            {
+                // Unknown, expired, or evaluated between the two looks above (then it is answered as a retransmission).
+                return _answered.TryGetValue(response.Rand, out answered) && answered.Proof == response.Proof ? answered.Reply : Stale();
+            }
 
-        var reply = Reply(Evaluate(pending, response));
-        if (_answered.Count < options.MaxPendingHandshakes)
+            Release(pending);
+            using var ephemeral = pending.ServerEphemeral;
+            if (time.GetElapsedTime(pending.CreatedAt) >= options.ChallengeTimeout)
+            {
+                return Stale();
+            }
+
+            var reply = Reply(Evaluate(pending, response));
+            if (_answered.Count < options.MaxPendingHandshakes)
+            {
+                // Bounded like the pending table; past the bound a lost reply means logging on again, not more memory.
+                _answered[response.Rand] = new Answered(response.Proof, reply, time.GetTimestamp());
+            }
+
+            return reply;
+        }
+        finally
         {
-            // Bounded like the pending table; past the bound a lost reply means logging on again, not more memory.
-            _answered[response.Rand] = new Answered(response.Proof, reply, time.GetTimestamp());
+            _evaluating.TryRemove(response.Rand, out _);
         }
-
-        return reply;
     }
 
     /// <summary>
