@@ -99,7 +99,8 @@ internal sealed partial class ParleyServerHost : IAsyncDisposable
         string[] arguments = ["server", "--data-dir", dataDirectory, "--address", "127.0.0.1", "--port", "0", "--console", "off",
             "--admin-socket", "none", "--log-level", "warning", "--max-connections", "30000", "--hello-rate", "100000000",
             "--max-handshakes-per-address", "100000", "--max-pending-handshakes", "100000", "--scram-iterations", "4096",
-            "--message-rate", "1000000", "--message-burst", "1000000", "--max-unauthenticated", "30000", .. extraArguments];
+            "--message-rate", "1000000", "--message-burst", "1000000", "--max-unauthenticated", "30000",
+            "--max-unauthenticated-per-address", "30000", .. extraArguments];
         var info = CpuPinning.StartInfo(executable, arguments);
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;

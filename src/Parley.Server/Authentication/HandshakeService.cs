@@ -172,9 +172,7 @@ internal sealed class HandshakeService(
     {
         if (_answered.TryGetValue(response.Rand, out var answered))
         {
-            // A retransmission of the RESPONSE we already evaluated gets the same bytes back, for challenge-timeout
-            // after the evaluation (§3.7) even if maintenance has not yet removed the entry; anything else is a replay.
-            return answered.Proof == response.Proof && time.GetElapsedTime(answered.At) < options.ChallengeTimeout ? answered.Reply : Stale();
+            return Retransmitted(answered, response);
         }
 
         // A retransmission can reach another receive loop while the first copy is still being evaluated (which writes
@@ -189,7 +187,7 @@ internal sealed class HandshakeService(
             if (!_pending.TryRemove(response.Rand, out var pending))
             {
                 // Unknown, expired, or evaluated between the two looks above (then it is answered as a retransmission).
-                return _answered.TryGetValue(response.Rand, out answered) && answered.Proof == response.Proof ? answered.Reply : Stale();
+                return _answered.TryGetValue(response.Rand, out answered) ? Retransmitted(answered, response) : Stale();
             }
 
             Release(pending);
@@ -213,6 +211,14 @@ internal sealed class HandshakeService(
             _evaluating.TryRemove(response.Rand, out _);
         }
     }
+
+    /// <summary>
+    /// A RESPONSE for a rand already evaluated: a retransmission (the same proof) gets the same bytes back, for
+    /// challenge-timeout after the evaluation (§3.7) even if maintenance has not yet removed the entry; anything else,
+    /// or anything later, is a replay.
+    /// </summary>
+    private byte[]? Retransmitted(Answered answered, Response response) =>
+        answered.Proof == response.Proof && time.GetElapsedTime(answered.At) < options.ChallengeTimeout ? answered.Reply : Stale();
 
     /// <summary>
     /// Evaluates one RESPONSE. Answers for one ID are evaluated one at a time (a striped lock; the UDP listener runs
