@@ -5,7 +5,10 @@ public sealed class ParleyClientException(ClientFailure failure, string message,
 {
     public ClientFailure Failure { get; } = failure;
 
-    /// <summary>Set when the client ID is locked after too many failed log-ons: no attempt can succeed before then.</summary>
+    /// <summary>
+    /// Set when no attempt can succeed before then: the client ID is locked after too many failed log-ons, or the
+    /// server refused a HELLO with RATE_LIMITED and said how long to wait.
+    /// </summary>
     public TimeSpan? RetryAfter { get; } = retryAfter;
 }
 
@@ -23,6 +26,6 @@ public enum ClientFailure
     /// <summary>The server answered with an ERROR (rate limit, bad ID, refused cookie…).</summary>
     Refused,
 
-    /// <summary>The link ended while a request was waiting for its answer.</summary>
+    /// <summary>The link ended while a request was waiting for its answer, or before CONNECTED answered CONNECT (a reset, an EOF).</summary>
     ConnectionLost,
 }

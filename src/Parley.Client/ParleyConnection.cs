@@ -113,13 +113,19 @@ public sealed partial class ParleyConnection : IAsyncDisposable
             var channel = new MessageChannel(new StreamDuplexPipe(stream), options.MaxFrameBytes);
             await channel.SendAsync(new Connect(ticket.ClientId, ticket.Cookie), deadline.Token).ConfigureAwait(false);
             channel.Protect(send: ticket.ClientToServer, receive: ticket.ServerToClient, acceptPlainRefusal: true);
-            var first = await ReadFirstAsync(channel, deadline.Token).ConfigureAwait(false);
+            var first = await ReadFirstAsync(channel, ticket, deadline.Token).ConfigureAwait(false);
             return first switch
             {
                 Connected connected => new ParleyConnection(tcp, channel, connected, ticket, options.EventQueueCapacity, options.RequestTimeout),
                 Error error => throw new ParleyClientException(ClientFailure.Refused, error.Text),
                 _ => throw new ParleyClientException(ClientFailure.Refused, "The server did not answer CONNECT with CONNECTED."),
             };
+        }
+        catch (IOException e)
+        {
+            // The CONNECT could not be written: the server went away (a restart, a network blip), so a later try may work.
+            tcp.Dispose();
+            throw EndedEarly(ticket, e.Message);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -160,7 +166,18 @@ public sealed partial class ParleyConnection : IAsyncDisposable
     /// <paramref name="backup"/> (issue #5) is the identity key re-wrapped under the new password, stored with it.
     public async Task ChangePasswordAsync(string currentPassword, string newPassword, KeyBackupInfo? backup = null, CancellationToken cancellationToken = default)
     {
-        var next = Scram.CreateVerifier(newPassword, ScramIterations);
+        using var key = new PasswordKey(newPassword);
+        await ChangePasswordAsync(currentPassword, key, backup, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The same change with the new password in <paramref name="newPassword"/>: the verifier's salt is chosen here, and
+    /// the key keeps that salt's derivation and forgets the password, so a caller can log on again with it once
+    /// PASSWD_OK arrives without keeping the password (docs/PROTOCOL.md §8.2).
+    /// </summary>
+    public async Task ChangePasswordAsync(string currentPassword, PasswordKey newPassword, KeyBackupInfo? backup = null, CancellationToken cancellationToken = default)
+    {
+        var next = newPassword.CreateVerifier(ScramIterations);
         var salted = Scram.SaltedPassword(currentPassword, _verifier.Salt, _verifier.Iterations);
         var clientKey = Scram.ClientKey(salted);
         var proof = Scram.ClientProof(clientKey, Scram.PasswdBinding(next));
@@ -205,17 +222,29 @@ public sealed partial class ParleyConnection : IAsyncDisposable
         }
     }
 
-    private static async Task<ParleyMessage?> ReadFirstAsync(MessageChannel channel, CancellationToken cancellationToken)
+    /// <summary>
+    /// The answer to CONNECT. Only a record that fails to verify (RECORD_INVALID) means the far end is not the server
+    /// that sealed our ticket; a reset, an EOF or a frame cut off is a link that broke before CONNECTED (a server
+    /// crashing mid-log-on, a network blip), which a later try may mend (docs/PROTOCOL.md §8.2).
+    /// </summary>
+    private static async Task<ParleyMessage> ReadFirstAsync(MessageChannel channel, LogOnTicket ticket, CancellationToken cancellationToken)
     {
         try
         {
-            return await channel.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return await channel.ReadAsync(cancellationToken).ConfigureAwait(false) ?? throw EndedEarly(ticket, "it closed the connection");
         }
-        catch (Exception e) when (e is ProtocolException or IOException)
+        catch (ProtocolException e) when (e.Code == ErrorCodes.RecordInvalid)
         {
             throw new ParleyClientException(ClientFailure.ServerNotAuthentic, "The server's first record did not verify; refusing to continue.");
         }
+        catch (Exception e) when (e is ProtocolException or IOException)
+        {
+            throw EndedEarly(ticket, e.Message);
+        }
     }
+
+    private static ParleyClientException EndedEarly(LogOnTicket ticket, string why) => new(ClientFailure.ConnectionLost,
+        $"The connection to the server at {ticket.Address}:{ticket.TcpPort} ended before CONNECTED ({why.TrimEnd('.')}).");
 
     private async Task ReceiveLoopAsync()
     {

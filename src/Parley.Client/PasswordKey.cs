@@ -47,6 +47,26 @@ public sealed class PasswordKey(string password) : IDisposable
     }
 
     /// <summary>
+    /// A new verifier for this password (PASSWD, issue #3) with a fresh random salt; the key then holds that salt's
+    /// derivation and drops the password, so it logs on once the change is made and needs no password to do so
+    /// (<c>parley chat</c> keeps such a key after <c>/passwd</c>, docs/PROTOCOL.md §8.2). PBKDF2 runs once for both.
+    /// </summary>
+    internal ScramVerifier CreateVerifier(int iterations)
+    {
+        var salt = RandomNumberGenerator.GetBytes(Scram.SaltBytes);
+        var salted = SaltedPassword(salt, iterations);
+        try
+        {
+            ForgetPassword();
+            return new ScramVerifier(salt, iterations, Scram.StoredKey(Scram.ClientKey(salted)), Scram.ServerKey(salted));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(salted);
+        }
+    }
+
+    /// <summary>
     /// Drops the password and keeps only the last derivation, which the caller has just seen succeed: a later log-on
     /// with the same salt still works, one that needs another salt fails with <see cref="ClientFailure.AuthenticationFailed"/>.
     /// </summary>

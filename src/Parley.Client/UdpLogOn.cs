@@ -120,7 +120,9 @@ internal static class UdpLogOn
 
                         if (reply is Error error)
                         {
-                            throw new ParleyClientException(ClientFailure.Refused, error.Text);
+                            // RATE_LIMITED says how long to wait (§10.5): a client retrying by itself must not come back sooner.
+                            throw new ParleyClientException(ClientFailure.Refused, error.Text,
+                                error.Code == ErrorCodes.RateLimited ? Durations.ParseRetryAfter(error.Text) : null);
                         }
 
                         if (accept(reply))

@@ -202,17 +202,23 @@ internal sealed partial class ChatApp
             return;
         }
 
+        // The new password's key is derived for the new verifier's salt and holds no password (docs/PROTOCOL.md §8.2).
+        PasswordKey? key = new(next);
         try
         {
             // The answer (PASSWD_OK or an ERROR) arrives with the other server events.
             // Issue #5: the identity key is re-wrapped under the new password, stored with it in one transaction.
             var backup = _e2e is { } e2e ? await Task.Run(() => e2e.WrapKey(next), cancellationToken).ConfigureAwait(false) : null;
-            await connection.ChangePasswordAsync(current, next, backup, cancellationToken).ConfigureAwait(false);
-            OnPasswordSent(next);
+            await connection.ChangePasswordAsync(current, key, backup, cancellationToken).ConfigureAwait(false);
+            OnPasswordSent(ref key);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {
             console.WriteLine("Could not send: the connection to the server is lost.");
+        }
+        finally
+        {
+            key?.Dispose();
         }
     }
 

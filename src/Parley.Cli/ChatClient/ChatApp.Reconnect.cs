@@ -11,23 +11,35 @@ namespace Parley.Cli.ChatClient;
 /// from the password at the user's own log-on, never the password itself. It keeps the unlocked identity key, joins
 /// again the rooms the user was in, and prints "Reconnected" and the unread counts. A chat ends at the drop (the server
 /// ended it for the peer too); a direct call goes on. The user's Log off, the operator's kick, a password reset, a
-/// removed account, the activity timeout and a log-on elsewhere end the log-on for good, and so does a try that fails
-/// authentication. Each try runs beside the app's loop, so typing, Log off and Ctrl-C are answered at once.
+/// removed account, the activity timeout, a log-on elsewhere and a rate-limit disconnect end the log-on for good, and
+/// so does a try that fails authentication or fails in a way the client did not foresee. Each try runs beside the
+/// app's loop, so typing, Log off and Ctrl-C are answered at once.
 /// </summary>
 internal sealed partial class ChatApp
 {
     private const string LinkLost = "Could not send: the connection to the server is lost.";
+
+    private const string StoppedReconnecting = "Stopped reconnecting. Type \"Log on\" to log on again.";
+
+    /// <summary>
+    /// How long the loop waits, after a reconnect, for the server to confirm the identity key is still current. The
+    /// loop answers nothing meanwhile, so this is short; a check that did not finish is made at the next reconnect.
+    /// </summary>
+    private static readonly TimeSpan ResumeCheckTimeout = TimeSpan.FromSeconds(5);
 
     private readonly ReconnectBackoff? _backoff = reconnect is null ? null : new ReconnectBackoff(reconnect);
 
     /// <summary>The last log-on's proof of the password, without the password (<see cref="PasswordKey.ForgetPassword"/>); null when reconnecting is off.</summary>
     private PasswordKey? _logOnKey;
 
-    /// <summary>The key of a /passwd not yet answered: PASSWD_OK makes it the one to log on again with.</summary>
+    /// <summary>
+    /// The key of a /passwd not yet answered, derived for the new verifier's salt (no password kept): PASSWD_OK makes
+    /// it the one to log on again with; a refusal drops it.
+    /// </summary>
     private PasswordKey? _changedKey;
 
-    /// <summary>Set by an ERROR that ends this log-on for good: the link closing after it is not reconnected.</summary>
-    private bool _finalError;
+    /// <summary>The code of an ERROR that ended this log-on for good: the link closing after it is not reconnected.</summary>
+    private string? _finalError;
 
     private Reconnection? _reconnecting;
 
@@ -47,27 +59,44 @@ internal sealed partial class ChatApp
 
     private sealed record ReconnectDue(CancellationTokenSource Wait);
 
-    private sealed record ReconnectDone(CancellationTokenSource Attempt, ParleyConnection? Connection, ParleyClientException? Failure);
+    /// <summary>The outcome of one try: a connection, a failure the client knows, or <paramref name="Fault"/>, one it did not foresee.</summary>
+    private sealed record ReconnectDone(CancellationTokenSource Attempt, ParleyConnection? Connection, ParleyClientException? Failure, Exception? Fault = null);
 
     /// <summary>
     /// Errors after which the server closes the link and the user must not be logged on again behind their back
     /// (docs/PROTOCOL.md §6): seed 001's activity timer, a log-on elsewhere (two clients would take turns for ever),
-    /// the operator's kick, and an account removed or its password reset.
+    /// the operator's kick, an account removed or its password reset, and a client cut off for sending too fast (a
+    /// flooding script must not simply come back).
     /// </summary>
-    private void NoteFinalError(ParleyMessage message) => _finalError |= message is Error
+    private void NoteFinalError(ParleyMessage message)
     {
-        Code: ErrorCodes.IdleTimeout or ErrorCodes.LoggedOnElsewhere or ErrorCodes.Kicked or ErrorCodes.AccountRemoved or ErrorCodes.PasswordReset,
-    };
+        if (message is Error
+            {
+                Code: ErrorCodes.IdleTimeout or ErrorCodes.LoggedOnElsewhere or ErrorCodes.Kicked or ErrorCodes.AccountRemoved or ErrorCodes.PasswordReset
+                    or ErrorCodes.RateLimited,
+            } error)
+        {
+            _finalError ??= error.Code;
+        }
+        else if (message is Error { Code: ErrorCodes.WrongPassword or ErrorCodes.LockedOut or ErrorCodes.BadVerifier or ErrorCodes.KeysInvalid }
+            && _changedKey is { } refused)
+        {
+            // The answer to /passwd: the old password stays, and so does the old key.
+            refused.Dispose();
+            _changedKey = null;
+        }
+    }
 
     /// <summary>After a log-on: keep its key (password forgotten) to log on again, if reconnecting is on.</summary>
     private void KeepLogOnKey(ref PasswordKey? key)
     {
-        _finalError = false;
+        _finalError = null;
         if (_backoff is null || key is null)
         {
             return;
         }
 
+        _backoff.Reset();
         key.ForgetPassword();
         ForgetLogOnKey();
         _logOnKey = key;
@@ -82,13 +111,17 @@ internal sealed partial class ChatApp
         _changedKey = null;
     }
 
-    /// <summary>/passwd was sent: once the server says PASSWD_OK, only the new password logs on again.</summary>
-    private void OnPasswordSent(string next)
+    /// <summary>
+    /// /passwd was sent with <paramref name="next"/>'s verifier: once the server says PASSWD_OK, only that key logs on
+    /// again. It holds the derivation for the new salt, not the password (<see cref="PasswordKey.ForNewVerifier"/>).
+    /// </summary>
+    private void OnPasswordSent(ref PasswordKey? next)
     {
         if (_logOnKey is not null)
         {
             _changedKey?.Dispose();
-            _changedKey = new PasswordKey(next);
+            _changedKey = next;
+            next = null;
         }
     }
 
@@ -108,10 +141,17 @@ internal sealed partial class ChatApp
     /// </summary>
     private async Task LoseLinkAsync(ParleyConnection connection, string said, bool mayResume)
     {
-        var resume = mayResume && _logOnKey is not null && !_finalError;
+        var resume = mayResume && _logOnKey is not null && _finalError is null;
         var rooms = RoomsToRejoin();
+        var rateLimited = mayResume && _logOnKey is not null && _finalError == ErrorCodes.RateLimited;
         await DropAsync(connection, keepLogOn: resume).ConfigureAwait(false);
         console.WriteLine(said);
+        if (rateLimited)
+        {
+            // The ERROR's text ("You sent more than …") was printed already: it says why.
+            console.WriteLine(StoppedReconnecting);
+        }
+
         if (resume)
         {
             _reconnecting = new Reconnection(connection.ClientId, rooms, connection.ActivityTimeout);
@@ -173,6 +213,7 @@ internal sealed partial class ChatApp
     {
         ParleyConnection? connection = null;
         ParleyClientException? failure = null;
+        Exception? fault = null;
         try
         {
             connection = await ParleyConnection.LogOnAsync(options, clientId, key, attempt.Token).ConfigureAwait(false);
@@ -189,10 +230,16 @@ internal sealed partial class ChatApp
         {
             failure = new ParleyClientException(ClientFailure.ServerUnreachable, $"The server at {options.Host}:{options.Port} could not be reached ({e.Message}).");
         }
-
-        if (!_inbox.Writer.TryWrite(new ReconnectDone(attempt, connection, failure)) && connection is not null)
+        catch (Exception e)
         {
-            await connection.DisposeAsync().ConfigureAwait(false); // the program is ending
+            // Anything else (a malformed CHALLENGE, AUTH_SUCCESS or CONNECTED the library did not foresee) must still
+            // come back to the loop, or the client would stay "(reconnecting)" for ever.
+            fault = e;
+        }
+
+        if (!_inbox.Writer.TryWrite(new ReconnectDone(attempt, connection, failure, fault)) && connection is not null)
+        {
+            await connection.LogOffAsync().ConfigureAwait(false); // the program is ending
         }
     }
 
@@ -210,16 +257,25 @@ internal sealed partial class ChatApp
         }
 
         reconnection.Attempt = null;
+        if (done.Fault is { } fault)
+        {
+            console.WriteLine($"Could not log on again: {Display.Clean(fault.Message)}");
+            StopReconnecting();
+            console.WriteLine(StoppedReconnecting);
+            return;
+        }
+
         switch (done.Failure)
         {
             case { Failure: ClientFailure.AuthenticationFailed or ClientFailure.ServerNotAuthentic } failure:
                 // Trying again cannot help (a changed password, a lock, a server that cannot prove itself) and could lock the ID.
                 console.WriteLine(Display.Clean(failure.Message));
                 StopReconnecting();
-                console.WriteLine("Stopped reconnecting. Type \"Log on\" to log on again.");
+                console.WriteLine(StoppedReconnecting);
                 return;
             case { } failure:
-                var delay = _backoff!.Next();
+                // A RATE_LIMITED refusal says how long to wait: the next try comes no sooner (docs/PROTOCOL.md §10.5).
+                var delay = _backoff!.Next(atLeast: failure.RetryAfter);
                 console.WriteLine($"{Display.Clean(failure.Message)} Reconnecting in {Seconds(delay)}.");
                 WaitToReconnect(reconnection, delay);
                 return;
@@ -227,8 +283,7 @@ internal sealed partial class ChatApp
 
         var connection = done.Connection!;
         _reconnecting = null;
-        _backoff!.Reset();
-        _logOnKey?.ForgetPassword(); // a key made by /passwd held the new password until now
+        _backoff!.LinkUp(); // the waits start again from the first only once this link has stayed up a while
         _connection = connection;
         _ = PumpEventsAsync(connection);
         await ResumeEncryptionAsync(connection, cancellationToken).ConfigureAwait(false);
@@ -253,11 +308,14 @@ internal sealed partial class ChatApp
             return; // it was not available before the drop either, and _e2eUnavailable still says why
         }
 
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(ResumeCheckTimeout);
         try
         {
-            await e2e.ResumeAsync(connection, cancellationToken).ConfigureAwait(false);
+            await e2e.ResumeAsync(connection, bounded.Token).ConfigureAwait(false);
         }
-        catch (ParleyClientException e) when (e.Failure is ClientFailure.ConnectionLost or ClientFailure.ServerUnreachable)
+        catch (Exception e) when (e is ParleyClientException { Failure: ClientFailure.ConnectionLost or ClientFailure.ServerUnreachable }
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             // The check could not be made (the new link is already gone, or slow): keep the key; the next reconnect checks.
         }

@@ -81,9 +81,19 @@ internal sealed partial class ChatApp(IChatConsole console, ParleyClientOptions 
             await LogOffAsync().ConfigureAwait(false);
         }
 
+        // The inbox is closed before the tries are stopped: a try that ends after this cannot post, and logs off its
+        // own link (AttemptAsync); one that posted before is found below.
+        _inbox.Writer.TryComplete();
         StopReconnecting();
         EndCall(program: true);
-        _inbox.Writer.TryComplete();
+        while (_inbox.Reader.TryRead(out var left))
+        {
+            if (left is ReconnectDone { Connection: { } late })
+            {
+                await late.LogOffAsync().ConfigureAwait(false);
+            }
+        }
+
         await stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(reading, ticking).ConfigureAwait(false);
         return 0;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
 using Parley.Cli.ChatClient;
@@ -55,12 +56,12 @@ internal static class ChatCommand
         var noReconnect = new Option<bool>("--no-reconnect") { Description = "Stay logged off when the link to the server is lost or the server shuts down, instead of logging on again" };
         var reconnectDelay = new Option<double>("--reconnect-delay")
         {
-            Description = "Seconds before the first try to log on again; each failed try doubles it (±20 % jitter)",
+            Description = "Seconds before the first try to log on again (at least 0.1); each failed try doubles it (±20 % jitter)",
             DefaultValueFactory = _ => ReconnectPolicy.DefaultFirstDelay.TotalSeconds,
         };
         var reconnectMaxDelay = new Option<double>("--reconnect-max-delay")
         {
-            Description = "Longest wait in seconds between tries to log on again",
+            Description = "Longest wait in seconds between tries to log on again (1 to 3600)",
             DefaultValueFactory = _ => ReconnectPolicy.DefaultMaxDelay.TotalSeconds,
         };
         var command = new Command("chat", "The terminal chat client")
@@ -79,17 +80,20 @@ internal static class ChatCommand
                 r.AddError("--listen-port must be between -1 and 65535.");
             }
 
-            // A validator sees no default values, only what was typed.
+            // A validator sees no default values, only what was typed. The floors keep a client from spending the HELLO
+            // budget its address shares with others behind the same NAT (docs/PROTOCOL.md §8.2, §10.5).
             var longest = ReconnectPolicy.Longest.TotalSeconds;
+            var shortestMax = ReconnectPolicy.ShortestMaxDelay.TotalSeconds;
+            var shortestFirst = ReconnectPolicy.ShortestFirstDelay.TotalSeconds;
             var max = r.GetResult(reconnectMaxDelay) is null ? ReconnectPolicy.DefaultMaxDelay.TotalSeconds : r.GetValue(reconnectMaxDelay);
             var first = r.GetResult(reconnectDelay) is null ? ReconnectPolicy.DefaultFirstDelay.TotalSeconds : r.GetValue(reconnectDelay);
-            if (!(max > 0 && max <= longest))
+            if (!(max >= shortestMax && max <= longest))
             {
-                r.AddError($"--reconnect-max-delay must be more than 0 and at most {longest:0} seconds.");
+                r.AddError($"--reconnect-max-delay must be at least {shortestMax:0.#} and at most {longest:0} seconds.");
             }
-            else if (!(first > 0 && first <= max))
+            else if (!(first >= shortestFirst && first <= max))
             {
-                r.AddError("--reconnect-delay must be more than 0 and at most --reconnect-max-delay.");
+                r.AddError($"--reconnect-delay must be at least {shortestFirst.ToString("0.0#", CultureInfo.InvariantCulture)} seconds and at most --reconnect-max-delay.");
             }
         });
         command.SetAction(async (result, cancellationToken) =>

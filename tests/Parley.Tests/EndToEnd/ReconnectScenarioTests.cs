@@ -165,6 +165,9 @@ public sealed partial class ReconnectScenarioTests
         await alice.ExpectLineAsync("Stopped reconnecting. Type \"Log on\" to log on again.");
         await alice.SendLineAsync("/list");
         await alice.ExpectLineAsync(NotLoggedOn);
+
+        // The server's log is read as it comes: bob's leaving is logged after anything alice's try caused.
+        await LogOnOnceAsync(second, "bob");
         Assert.DoesNotContain("Log-on failed", second.Process.Stderr, StringComparison.Ordinal);
         await QuitAsync(alice);
     }
@@ -172,8 +175,9 @@ public sealed partial class ReconnectScenarioTests
     [Fact]
     public async Task While_waiting_to_reconnect_quit_and_ctrl_c_end_the_program_and_log_on_tries_at_once()
     {
-        // An hour's wait: if any of these waited for it, the test would time out.
-        string[] patient = ["--room=none", "--timeout", "2", "--reconnect-delay", "3600", "--reconnect-max-delay", "3600"];
+        // An hour's wait: if any of these waited for it, the test would time out. The one try carol makes gets a
+        // generous --timeout, so a loaded machine cannot make it fail and leave her waiting for the hour.
+        string[] patient = ["--room=none", "--timeout", "10", "--reconnect-delay", "3600", "--reconnect-max-delay", "3600"];
         await using var first = await ServerProcess.StartAsync();
         await using var alice = await LogOnAsync(first, "alice", add: true, patient);
         await using var bob = await LogOnAsync(first, "bob", add: true, patient);
@@ -234,10 +238,61 @@ public sealed partial class ReconnectScenarioTests
         await QuitAsync(ali, bianca);
     }
 
+    [Fact]
+    public async Task A_client_cut_off_for_sending_too_fast_is_not_logged_on_again()
+    {
+        // A flooding script must not simply come back: RATE_LIMITED on the link ends the log-on for good.
+        await using var server = await ServerProcess.StartAsync("--message-rate", "1", "--message-burst", "5");
+        await using var alice = await LogOnAsync(server, "alice", add: true, Fast);
+        for (var i = 0; i < 20; i++)
+        {
+            await alice.SendLineAsync("/list");
+        }
+
+        await alice.WaitForLineAsync(line => line == "Error: You sent more than 1 messages a second (bursts of 5 allowed); you are disconnected.");
+        await alice.WaitForLineAsync(Disconnected().IsMatch);
+        await alice.ExpectLineAsync("Stopped reconnecting. Type \"Log on\" to log on again.");
+
+        // Whatever of the flood is left finds her logged off, with no try under way, and so does this line.
+        await alice.SendLineAsync("/list");
+        await alice.WaitForLineAsync(line => line == NotLoggedOn);
+        await QuitAsync(alice);
+        var after = alice.Lines.SkipWhile(line => !line.StartsWith("Stopped reconnecting", StringComparison.Ordinal)).Skip(1).ToList();
+        Assert.NotEmpty(after);
+        Assert.All(after, line => Assert.Equal(NotLoggedOn, line));
+    }
+
+    [Fact]
+    public async Task A_try_refused_with_RATE_LIMITED_waits_at_least_as_long_as_the_server_said()
+    {
+        await using var first = await ServerProcess.StartAsync();
+        await first.AddUserAsync("alice", PasswordOf("alice"));
+        await using var relay = new LossyUdpProxy(new IPEndPoint(IPAddress.Loopback, first.UdpPort), dropEvery: 0);
+        await using var alice = await StartClientAsync(first, "alice", relay.Port, Fast);
+        await alice.SendLineAsync("Log on");
+        await alice.ExpectLineAsync("Connected");
+
+        // Restarted with one HELLO a minute per address; bob, on the same address, spends it while alice is cut off.
+        relay.Outage = true;
+        await first.KillAsync();
+        await alice.ExpectLineAsync(Disconnected());
+        await using var second = await first.StartAgainAsync("--hello-rate", "1");
+        await LogOnOnceAsync(second, "bob");
+        relay.Outage = false;
+
+        var refused = RateLimitedRetry().Match(await alice.WaitForLineAsync(RateLimitedRetry().IsMatch));
+        var stated = Protocol.Durations.ParseRetryAfter(refused.Value)!.Value;
+        var waits = TimeSpan.FromSeconds(double.Parse(refused.Groups["wait"].Value.Replace(',', '.'), CultureInfo.InvariantCulture));
+        Assert.True(waits >= stated, $"told to wait {stated}, it waits {waits}: {refused.Value}");
+        await QuitAsync(alice);
+    }
+
     [Theory]
-    [InlineData("--reconnect-delay", "0", "--reconnect-delay must be more than 0 and at most --reconnect-max-delay.")]
-    [InlineData("--reconnect-delay", "31", "--reconnect-delay must be more than 0 and at most --reconnect-max-delay.")]
-    [InlineData("--reconnect-max-delay", "3601", "--reconnect-max-delay must be more than 0 and at most 3600 seconds.")]
+    [InlineData("--reconnect-delay", "0", "--reconnect-delay must be at least 0.1 seconds and at most --reconnect-max-delay.")]
+    [InlineData("--reconnect-delay", "0.001", "--reconnect-delay must be at least 0.1 seconds and at most --reconnect-max-delay.")]
+    [InlineData("--reconnect-delay", "31", "--reconnect-delay must be at least 0.1 seconds and at most --reconnect-max-delay.")]
+    [InlineData("--reconnect-max-delay", "0.5", "--reconnect-max-delay must be at least 1 and at most 3600 seconds.")]
+    [InlineData("--reconnect-max-delay", "3601", "--reconnect-max-delay must be at least 1 and at most 3600 seconds.")]
     public async Task Reconnect_delays_out_of_range_are_refused_at_start(string option, string value, string message)
     {
         var run = await ParleyProcess.RunAsync(null, "chat", option, value);
@@ -280,6 +335,10 @@ public sealed partial class ReconnectScenarioTests
 
     [GeneratedRegex(@"^Reconnecting in \d+([.,]\d)? s\. Type ""Log off"" to stop\.$")]
     private static partial Regex FirstWait();
+
+    /// <summary>A try refused for the HELLO budget (§10.5): the server's wait, then the client's.</summary>
+    [GeneratedRegex(@"^Too many log-on attempts from your address; try again in [^.]+\. Reconnecting in (?<wait>\d+([.,]\d)?) s\.$")]
+    private static partial Regex RateLimitedRetry();
 
     /// <summary>A failed try: its reason (no answer yet, a refusal while the old server stops), then the next wait.</summary>
     [GeneratedRegex(@"^.+\. Reconnecting in \d+([.,]\d)? s\.$")]

@@ -273,4 +273,73 @@ public sealed class LogOnTests
             silent.Stop();
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_TCP_link_reset_or_closed_before_CONNECTED_is_a_lost_connection_not_an_impostor(bool reset)
+    {
+        // A server crashing mid-log-on, or a network blip: parley chat must try again (PROTOCOL.md §8.2), and it stops
+        // for good on ServerNotAuthentic, so that kind is kept for records that fail to verify.
+        var e = await ConnectToFakeServerAsync((socket, _) =>
+        {
+            if (reset)
+            {
+                socket.LingerState = new System.Net.Sockets.LingerOption(true, 0); // the close sends RST
+            }
+            else
+            {
+                socket.Shutdown(System.Net.Sockets.SocketShutdown.Send); // a clean EOF
+            }
+
+            return Task.CompletedTask;
+        });
+        Assert.Equal(ClientFailure.ConnectionLost, e.Failure);
+        Assert.Contains("ended before CONNECTED", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_first_record_that_does_not_verify_still_marks_the_server_as_not_authentic()
+    {
+        var e = await ConnectToFakeServerAsync(async (socket, token) =>
+        {
+            // Sealed under keys other than the ticket's: not the server that sealed our ticket.
+            using var forger = new Protocol.Security.RecordCipher(new Protocol.Security.DirectionKeys(Enumerable.Repeat((byte)7, 32).ToArray(), new byte[12]));
+            await socket.SendAsync(RawWire.SealedFrame(forger, new Pong()), token);
+        });
+        Assert.Equal(ClientFailure.ServerNotAuthentic, e.Failure);
+    }
+
+    /// <summary>
+    /// The TCP step of a log-on (CONNECT → CONNECTED) against a fake server that reads the CONNECT, then does
+    /// <paramref name="answer"/> and closes the socket; returns the client's failure.
+    /// </summary>
+    private static async Task<ParleyClientException> ConnectToFakeServerAsync(Func<System.Net.Sockets.Socket, CancellationToken, Task> answer)
+    {
+        var fake = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        fake.Start();
+        using var stop = new CancellationTokenSource(InProcessServer.Timeout);
+        try
+        {
+            var port = ((IPEndPoint)fake.LocalEndpoint).Port;
+            var server = Task.Run(async () =>
+            {
+                using var socket = await fake.AcceptSocketAsync(stop.Token);
+                var buffer = new byte[4096];
+                Assert.True(await socket.ReceiveAsync(buffer, stop.Token) > 0); // the CONNECT
+                await answer(socket, stop.Token);
+                socket.Close();
+            });
+            var keys = new Protocol.Security.DirectionKeys(new byte[32], new byte[12]);
+            var ticket = new LogOnTicket(IPAddress.Loopback, port, "alice", "cookie", keys, keys, new byte[16], 4096);
+            var options = new ParleyClientOptions { UdpTimeout = InProcessServer.Timeout };
+            var e = await Assert.ThrowsAsync<ParleyClientException>(() => ParleyConnection.ConnectAsync(ticket, options, stop.Token));
+            await server;
+            return e;
+        }
+        finally
+        {
+            fake.Stop();
+        }
+    }
 }

@@ -42,4 +42,26 @@ public sealed class DurationsTests
 
     [Fact]
     public void Whole_seconds_of_a_huge_wait_do_not_overflow() => Assert.Equal(int.MaxValue, Durations.WholeSeconds(TimeSpan.MaxValue));
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(58)]
+    [InlineData(60)]
+    [InlineData(90)]
+    [InlineData(3599)]
+    [InlineData(3600)]
+    [InlineData(5400)]
+    public void A_wait_stated_in_a_refusal_reads_back_as_at_least_that_long(double seconds)
+    {
+        // A client retrying by itself (parley chat, PROTOCOL.md §8.2) reads RATE_LIMITED's wait from its text.
+        var text = $"Too many log-on attempts from your address; try again in {Durations.Format(TimeSpan.FromSeconds(seconds))}.";
+
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Durations.ParseRetryAfter(text));
+    }
+
+    [Theory]
+    [InlineData("Too many log-ons in progress from your address; try again shortly.")]
+    [InlineData("The server is busy.")]
+    [InlineData("try again in 0 s.")]
+    public void A_text_without_a_wait_gives_none(string text) => Assert.Null(Durations.ParseRetryAfter(text));
 }

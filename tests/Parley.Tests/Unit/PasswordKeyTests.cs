@@ -54,6 +54,24 @@ public sealed class PasswordKeyTests
     }
 
     [Fact]
+    public void A_key_made_for_a_new_verifier_answers_its_salt_without_the_password_and_no_other()
+    {
+        // parley chat keeps this key after /passwd to log on again (issue #9): PROTOCOL.md §8.2 says no password is kept.
+        using var key = new PasswordKey("new horse battery");
+
+        var verifier = key.CreateVerifier(Iterations);
+
+        var expected = Scram.CreateVerifier("new horse battery", Iterations, verifier.Salt);
+        Assert.Equal(expected.StoredKey, verifier.StoredKey);
+        Assert.Equal(expected.ServerKey, verifier.ServerKey);
+        Assert.Equal(Iterations, verifier.Iterations);
+        Assert.Equal(Scram.SaltedPassword("new horse battery", verifier.Salt, Iterations), key.SaltedPassword(verifier.Salt, Iterations));
+        var other = Assert.Throws<ParleyClientException>(() => key.SaltedPassword(RandomNumberGenerator.GetBytes(Scram.SaltBytes), Iterations));
+        Assert.Equal(ClientFailure.AuthenticationFailed, other.Failure);
+        Assert.Throws<ParleyClientException>(() => key.CreateVerifier(Iterations)); // a fresh salt would need the password
+    }
+
+    [Fact]
     public void A_disposed_key_refuses_to_derive()
     {
         var salt = RandomNumberGenerator.GetBytes(Scram.SaltBytes);
