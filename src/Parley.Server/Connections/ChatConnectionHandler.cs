@@ -103,6 +103,13 @@ internal sealed class ChatConnectionHandler(
             return null;
         }
 
+        if (first is null)
+        {
+            // A clean end before any frame: nobody to tell (PROTOCOL §7.3, a silent close).
+            logger.LogInformation("Connection {ConnectionId} closed before CONNECT", connection.ConnectionId);
+            return null;
+        }
+
         if (first is not Connect connect)
         {
             await RefuseAsync(channel, ErrorCodes.NotAllowed, "The first message on a TCP connection must be CONNECT.", connection).ConfigureAwait(false);
