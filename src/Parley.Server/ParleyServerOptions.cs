@@ -158,6 +158,16 @@ public sealed record ParleyServerOptions
     /// <summary>Sign-up requests (checks and sign-ups) one source address may send per hour; more get RATE_LIMITED.</summary>
     public int SignUpsPerHourPerAddress { get; init; } = 10;
 
+    /// <summary>
+    /// Log lines about refused datagrams (junk, oversized, HELLO and sign-up floods) written at once; past it they are
+    /// left out, counted, and the count is logged with the next line allowed (issue #9: a forged flood must not fill
+    /// the disk). The metrics count every datagram regardless.
+    /// </summary>
+    public int RefusalLogBurst { get; init; } = 20;
+
+    /// <summary>Such log lines allowed per second after the burst.</summary>
+    public int RefusalLogPerSecond { get; init; } = 1;
+
     /// <summary>Source addresses tracked by the rate limits at once (IPv6 counts per /64); past it new addresses are refused.</summary>
     public int MaxTrackedAddresses { get; init; } = 100_000;
 
@@ -268,6 +278,7 @@ public sealed record ParleyServerOptions
         Check(HellosPerMinutePerAddress >= 1, "--hello-rate must be at least 1.");
         Check(SignUpsPerHourPerAddress >= 1, "--signup-rate must be at least 1.");
         Check(MaxTrackedAddresses >= 1, "--max-tracked-addresses must be at least 1.");
+        Check(RefusalLogBurst >= 1 && RefusalLogPerSecond >= 1, "--refusal-log-burst and --refusal-log-rate must be at least 1.");
         Check(MaxDirectoryEntries >= 1, "--max-directory-entries must be at least 1.");
         Check(HistoryQueueCapacity >= 1, "--history-queue must be at least 1.");
         Check(HistoryBatchSize >= 1, "--history-batch must be at least 1.");

@@ -20,7 +20,7 @@ namespace Parley.Server.Authentication;
 /// </summary>
 internal sealed class HandshakeService(
     ParleyServerOptions options, UserStore users, LockoutStore lockouts, SignUpService signUps, CookieJar cookies,
-    byte[] serverSecret, TimeProvider time, ServerMetrics metrics, ILogger<HandshakeService> logger)
+    byte[] serverSecret, TimeProvider time, ServerMetrics metrics, RefusalLog refusals, ILogger<HandshakeService> logger)
 {
     private const int NonceBytes = 18;
     private const int AmplificationFactor = 3;
@@ -58,7 +58,11 @@ internal sealed class HandshakeService(
         var reply = Answer(datagram, source);
         if (reply is not null && reply.Length > AmplificationFactor * datagram.Length)
         {
-            logger.LogInformation("Dropped the reply to a {Bytes}-byte datagram from {Source} (amplification limit)", datagram.Length, source);
+            if (refusals.Allow())
+            {
+                logger.LogInformation("Dropped the reply to a {Bytes}-byte datagram from {Source} (amplification limit)", datagram.Length, source);
+            }
+
             return null;
         }
 
@@ -74,7 +78,11 @@ internal sealed class HandshakeService(
         }
         catch (ProtocolException e)
         {
-            logger.LogInformation("Rejected datagram from {Source}: {Code}", source, e.Code);
+            if (refusals.Allow())
+            {
+                logger.LogInformation("Rejected datagram from {Source}: {Code}", source, e.Code);
+            }
+
             metrics.Handshake(HandshakeResult.Invalid);
             return Reply(new Error(e.Code, e.Message));
         }
@@ -128,14 +136,22 @@ internal sealed class HandshakeService(
 
         if (_pending.Count >= options.MaxPendingHandshakes)
         {
-            logger.LogWarning("Handshake table full ({Count}); refusing HELLO from {Source}", _pending.Count, source);
+            if (refusals.Allow())
+            {
+                logger.LogWarning("Handshake table full ({Count}); refusing HELLO from {Source}", _pending.Count, source);
+            }
+
             metrics.Handshake(HandshakeResult.Busy);
             return Reply(new Error(ErrorCodes.ServerBusy, "The server is busy; try again shortly."));
         }
 
         if (!_hellos.TryAcquire(source, out var wait))
         {
-            logger.LogWarning("Too many HELLOs from {Source}", source);
+            if (refusals.Allow())
+            {
+                logger.LogWarning("Too many HELLOs from {Source}", source);
+            }
+
             metrics.Handshake(HandshakeResult.RateLimited);
             return Reply(new Error(ErrorCodes.RateLimited, $"Too many log-on attempts from your address; try again in {Durations.Format(wait)}."));
         }
@@ -153,7 +169,11 @@ internal sealed class HandshakeService(
         if (_pendingPerAddress.AddOrUpdate(source, 1, (_, n) => n + 1) > options.MaxPendingHandshakesPerAddress)
         {
             DecrementAddress(source);
-            logger.LogWarning("Too many open handshakes from {Source}", source);
+            if (refusals.Allow())
+            {
+                logger.LogWarning("Too many open handshakes from {Source}", source);
+            }
+
             metrics.Handshake(HandshakeResult.RateLimited);
             return Reply(new Error(ErrorCodes.RateLimited, "Too many log-ons in progress from your address; try again shortly."));
         }

@@ -17,7 +17,7 @@ namespace Parley.Server.Authentication;
 /// </summary>
 internal sealed class SignUpService(
     ParleyServerOptions options, UserStore users, InviteStore invites, EcdhKey signUpKey, TimeProvider time,
-    ILogger<SignUpService> logger)
+    RefusalLog refusals, ILogger<SignUpService> logger)
 {
     private readonly AddressRateLimiter _limiter = new(options.SignUpsPerHourPerAddress, TimeSpan.FromHours(1), options.MaxTrackedAddresses, time);
     private readonly Lock _keyGate = new();
@@ -36,7 +36,11 @@ internal sealed class SignUpService(
 
         if (!_limiter.TryAcquire(source, out var wait))
         {
-            logger.LogWarning("Too many sign-up requests from {Source}", source);
+            if (refusals.Allow())
+            {
+                logger.LogWarning("Too many sign-up requests from {Source}", source);
+            }
+
             return new Error(ErrorCodes.RateLimited, $"Too many sign-up requests from your address; try again in {Durations.Format(wait)}.");
         }
 

@@ -14,12 +14,14 @@ internal sealed class UdpAuthListener : IAsyncDisposable
     private readonly Socket _socket;
     private readonly HandshakeService _handshakes;
     private readonly int _maxDatagramBytes;
+    private readonly RefusalLog _refusals;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task[] _loops;
 
-    public UdpAuthListener(IPEndPoint endpoint, HandshakeService handshakes, int maxDatagramBytes, ILogger<UdpAuthListener> logger)
+    public UdpAuthListener(IPEndPoint endpoint, HandshakeService handshakes, int maxDatagramBytes, RefusalLog refusals, ILogger<UdpAuthListener> logger)
     {
+        _refusals = refusals;
         _socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _socket.Bind(endpoint);
         _handshakes = handshakes;
@@ -61,7 +63,11 @@ internal sealed class UdpAuthListener : IAsyncDisposable
                 var source = (IPEndPoint)received.RemoteEndPoint;
                 if (received.ReceivedBytes > _maxDatagramBytes)
                 {
-                    _logger.LogInformation("Dropped an oversized datagram from {Source}", source);
+                    if (_refusals.Allow())
+                    {
+                        _logger.LogInformation("Dropped an oversized datagram from {Source}", source);
+                    }
+
                     continue;
                 }
 

@@ -85,6 +85,7 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Services.AddSingleton(new InviteStore(database));
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SignUpService>(sp,
             EcdhKey.ImportPkcs8(database.GetOrCreateSignUpKey(static () => { using var key = new EcdhKey(); return key.ExportPkcs8(); }))));
+        builder.Services.AddSingleton<RefusalLog>();
         builder.Services.AddSingleton<AccountService>();
         builder.Services.AddSingleton(new MessageStore(database));
         builder.Services.AddSingleton(new KeyStore(database));
@@ -139,6 +140,7 @@ public sealed class ParleyServer : IAsyncDisposable
         try
         {
             udp = new UdpAuthListener(new IPEndPoint(options.Address, options.UdpPort), handshakes, options.MaxDatagramBytes,
+                app.Services.GetRequiredService<RefusalLog>(),
                 app.Services.GetRequiredService<ILogger<UdpAuthListener>>());
         }
         catch

@@ -45,6 +45,30 @@ public sealed class UdpBadInputTests
     }
 
     [Fact]
+    public async Task A_flood_of_junk_datagrams_is_answered_in_full_but_logged_only_in_part_and_the_gap_is_said()
+    {
+        // A frozen clock: the log's allowance does not refill while the flood runs, however slow the machine.
+        var clock = new ManualTimeProvider();
+        await using var server = await InProcessServer.StartAsync(o => o with { RefusalLogBurst = 25, RefusalLogPerSecond = 2 }, clock);
+        using var socket = RawWire.UdpSocket("127.0.0.3");
+        var junk = RawWire.Json($$"""{"msgtype":"NOPE","padding":"{{new string('p', 120)}}"}""");
+        for (var i = 0; i < 300; i++)
+        {
+            var reply = await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, junk);
+            Assert.Equal(ErrorCodes.UnknownMsgType, Assert.IsType<Error>(reply).Code);
+        }
+
+        int Rejections() => server.Logs.Entries.Count(e => e.Text.StartsWith("Rejected datagram from 127.0.0.3", StringComparison.Ordinal));
+        Assert.Equal(25, Rejections());
+
+        // Half a second later one more line is allowed (2 a second), and it is preceded by the count of those left out.
+        clock.Advance(TimeSpan.FromSeconds(0.5));
+        Assert.IsType<Error>(await RawWire.UdpExchangeAsync(socket, server.Server.UdpEndPoint, junk));
+        Assert.Equal(26, Rejections());
+        Assert.Contains(server.Logs.Entries, e => e.Text == "Left out 275 log lines about refused datagrams (a flood?); the metrics count them all");
+    }
+
+    [Fact]
     public async Task A_HELLO_flood_from_one_address_is_rate_limited_and_others_are_still_served()
     {
         await using var server = await InProcessServer.StartAsync(o => o with { MaxPendingHandshakesPerAddress = 4 });

@@ -117,6 +117,7 @@ public sealed class ServerOptionsTests
     [InlineData("--signup-rate")]
     [InlineData("--max-tracked-addresses")]
     [InlineData("--max-unauthenticated")]
+    [InlineData("--refusal-log-rate")]
     [InlineData("--message-rate")]
     [InlineData("--message-burst")]
     public void A_rate_limit_of_zero_is_refused_naming_its_flag(string flag)
@@ -126,6 +127,7 @@ public sealed class ServerOptionsTests
             "--hello-rate" => Defaults with { HellosPerMinutePerAddress = 0 },
             "--signup-rate" => Defaults with { SignUpsPerHourPerAddress = 0 },
             "--max-unauthenticated" => Defaults with { MaxUnauthenticatedConnections = 0 },
+            "--refusal-log-rate" => Defaults with { RefusalLogPerSecond = 0 },
             "--message-rate" => Defaults with { MessagesPerSecond = 0 },
             "--message-burst" => Defaults with { MessageBurst = 0 },
             _ => Defaults with { MaxTrackedAddresses = 0 },
