@@ -12,8 +12,8 @@ namespace Parley.Server.Authentication;
 internal sealed class RefusalLog(ParleyServerOptions options, TimeProvider time, ILogger<RefusalLog> logger)
 {
     private readonly Lock _gate = new();
-    private double _tokens = options.RefusalLogBurst;
-    private long _updated = time.GetTimestamp();
+    private readonly long _start = time.GetTimestamp();
+    private readonly TokenBucket _lines = new(options.RefusalLogPerSecond, options.RefusalLogBurst, now: 0);
     private long _suppressed;
 
     /// <summary>Whether the caller may log its refusal now; if lines were left out before it, says so first.</summary>
@@ -22,16 +22,12 @@ internal sealed class RefusalLog(ParleyServerOptions options, TimeProvider time,
         long suppressed;
         lock (_gate)
         {
-            var now = time.GetTimestamp();
-            _tokens = Math.Min(options.RefusalLogBurst, _tokens + (time.GetElapsedTime(_updated, now).TotalSeconds * options.RefusalLogPerSecond));
-            _updated = now;
-            if (_tokens < 1)
+            if (!_lines.TryTake((long)time.GetElapsedTime(_start).TotalMilliseconds))
             {
                 _suppressed++;
                 return false;
             }
 
-            _tokens -= 1;
             suppressed = _suppressed;
             _suppressed = 0;
         }

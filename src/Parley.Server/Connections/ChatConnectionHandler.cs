@@ -32,10 +32,10 @@ internal sealed class ChatConnectionHandler(
         var source = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address ?? System.Net.IPAddress.None;
         if (!_logOns.TryEnter(source))
         {
-            // Debug, not Information: whoever fills the slots must not also fill the log. The accepted-connections
-            // counter still shows the attempts.
-            logger.LogDebug("Refused connection {ConnectionId}: too many connections owe CONNECT", connection.ConnectionId);
-            await RefuseAsync(channel, ErrorCodes.ServerBusy, "Too many connections are logging on at once; try again shortly.", connection, log: false).ConfigureAwait(false);
+            // Logged at Debug: whoever fills the slots must not also fill the log. The accepted-connections counter
+            // still shows the attempts.
+            await RefuseAsync(channel, ErrorCodes.ServerBusy, "Too many connections are logging on at once; try again shortly.", connection,
+                LogLevel.Debug).ConfigureAwait(false);
             return;
         }
 
@@ -99,13 +99,12 @@ internal sealed class ChatConnectionHandler(
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
         {
-            logger.LogInformation("Connection {ConnectionId} closed before CONNECT", connection.ConnectionId);
-            return null;
+            first = null; // timed out, reset, or shut down: as silent as a clean end
         }
 
         if (first is null)
         {
-            // A clean end before any frame: nobody to tell (PROTOCOL §7.3, a silent close).
+            // Nothing came, or nothing whole: nobody to tell (PROTOCOL §7.3, a silent close).
             logger.LogInformation("Connection {ConnectionId} closed before CONNECT", connection.ConnectionId);
             return null;
         }
@@ -126,12 +125,9 @@ internal sealed class ChatConnectionHandler(
         return keys;
     }
 
-    private async Task RefuseAsync(MessageChannel channel, string code, string text, ConnectionContext connection, bool log = true)
+    private async Task RefuseAsync(MessageChannel channel, string code, string text, ConnectionContext connection, LogLevel level = LogLevel.Information)
     {
-        if (log)
-        {
-            logger.LogInformation("Refused connection {ConnectionId}: {Code}", connection.ConnectionId, code);
-        }
+        logger.Log(level, "Refused connection {ConnectionId}: {Code}", connection.ConnectionId, code);
 
         try
         {

@@ -33,7 +33,7 @@ internal sealed partial class ClientConnection
     private readonly CancellationTokenSource _closing = new();
     private readonly CancellationTokenSource _stopReading = new();
     private readonly CancellationTokenSource _abandonRequest = new();
-    private readonly MessageRate _rate;
+    private readonly TokenBucket _rate; // every frame the client sends takes a token (ClientConnection.Dispatch.cs)
     private readonly TaskCompletionSource _readingStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _closeReason;
     private long _lastAlive = Environment.TickCount64;
@@ -61,7 +61,7 @@ internal sealed partial class ClientConnection
         _router = router;
         _options = options;
         _logger = logger;
-        _rate = new MessageRate(options.MessagesPerSecond, options.MessageBurst, Environment.TickCount64);
+        _rate = new TokenBucket(options.MessagesPerSecond, options.MessageBurst, Environment.TickCount64);
         _outbound = Channel.CreateBounded<Outbound>(new BoundedChannelOptions(options.OutboundQueueCapacity)
         {
             SingleReader = true,

@@ -2,6 +2,7 @@ using System.Net;
 using Parley.Protocol.Framing;
 using Parley.Protocol.Messages;
 using Parley.Protocol.Security;
+using Parley.Server;
 using Parley.Server.Connections;
 
 namespace Parley.Tests.Unit;
@@ -12,7 +13,7 @@ public sealed class ConnectionLimitTests
     [Fact]
     public void The_bucket_allows_its_burst_at_once_then_refills_at_the_rate_and_never_beyond_the_burst()
     {
-        var rate = new MessageRate(perSecond: 10, burst: 5, now: 1_000);
+        var rate = new TokenBucket(perSecond: 10, burst: 5, now: 1_000);
         Assert.All(Enumerable.Range(0, 5), _ => Assert.True(rate.TryTake(1_000)));
         Assert.False(rate.TryTake(1_000));
         Assert.False(rate.TryTake(1_050)); // half a token
@@ -26,7 +27,7 @@ public sealed class ConnectionLimitTests
     [Fact]
     public void A_clock_that_goes_back_adds_nothing()
     {
-        var rate = new MessageRate(perSecond: 1000, burst: 1, now: 5_000);
+        var rate = new TokenBucket(perSecond: 1000, burst: 1, now: 5_000);
         Assert.True(rate.TryTake(5_000));
         Assert.False(rate.TryTake(4_000));
     }
